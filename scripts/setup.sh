@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Set up everything the tests and the demo need, on a fresh machine or an old one.
+# Idempotent: a second run with unchanged requirements only checks a stamp.
+#
+#   LS_PYTHON=/path/to/python3.13  use this interpreter for .venv (default: 3.13 from PATH or pyenv)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+find_python() {
+  local candidate
+  for candidate in "${LS_PYTHON:-}" python3.13 "$(pyenv prefix 3.13 2>/dev/null)/bin/python3.13"; do
+    [ -n "$candidate" ] || continue
+    if "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null; then
+      command -v "$candidate"
+      return 0
+    fi
+  done
+  echo "setup: no CPython 3.13 found; install one (pyenv install 3.13) or set LS_PYTHON" >&2
+  return 1
+}
+
+if [ ! -x .venv/bin/python ]; then
+  "$(find_python)" -m venv .venv
+fi
+
+stamp=.venv/.requirements-stamp
+wanted=$(cat requirements*.txt runtime/requirements.txt scripts/setup.sh | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+  echo "$wanted" >"$stamp"
+fi
