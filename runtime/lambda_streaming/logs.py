@@ -1,0 +1,76 @@
+"""The function's log: the runtime's own lines, and Python ``logging`` set up as on Lambda.
+
+On the managed runtime, records from the ``logging`` module reach CloudWatch formatted with the
+request id (``[INFO]\\t<time>\\t<request id>\\t<message>``) or as JSON. This runtime configures the
+root logger the same way, reusing awslambdaric's formatter, but only once the function has
+imported ``logging``: importing it costs ~9 ms of cold start that handlers which never log
+should not pay. ``sync()`` runs after the handler module is loaded and before every invocation,
+so a handler that imports ``logging`` lazily is covered from its next invocation on.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .config import RuntimeConfig
+
+# The id of the invocation being served, for log records (a context variable, not a global,
+# so async tasks and copied contexts see the right one).
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("aws_request_id", default="")
+tenant_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("tenant_id", default=None)
+
+_TEXT_FORMAT = "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n"
+
+
+class LoggingBridge:
+    """Configures the root logger like awslambdaric, as soon as ``logging`` is imported."""
+
+    __slots__ = ("_config", "_done")
+
+    def __init__(self, config: RuntimeConfig) -> None:
+        self._config = config
+        self._done = False
+
+    def sync(self) -> None:
+        if not self._done and "logging" in sys.modules:
+            self._done = True
+            _configure_root_logger(self._config)
+
+
+def _configure_root_logger(config: RuntimeConfig) -> None:
+    import logging
+    import time
+
+    from awslambdaric.lambda_runtime_log_utils import JsonFormatter, _get_log_level_from_env_var
+
+    class _StdoutHandler(logging.Handler):
+        # awslambdaric's handler writes the formatted record as is: its format ends in "\n".
+        def emit(self, record: logging.LogRecord) -> None:
+            sys.stdout.write(self.format(record))
+
+    class _RequestIdFilter(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            record.aws_request_id = request_id.get()
+            record.tenant_id = tenant_id.get()
+            return True
+
+    logging.Formatter.converter = time.gmtime
+    handler = _StdoutHandler()
+    if config.log_format == "JSON":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter(_TEXT_FORMAT, "%Y-%m-%dT%H:%M:%S"))
+    handler.addFilter(_RequestIdFilter())
+    root = logging.getLogger()
+    level = _get_log_level_from_env_var(config.log_level)
+    if level in logging.getLevelNamesMapping():
+        root.setLevel(level)
+    root.addHandler(handler)
+
+
+def runtime_log(level: str, message: str) -> None:
+    """One line from the runtime itself, in the function's log."""
+    sys.stdout.write(f"[{level}]\t{request_id.get()}\t{message}\n")

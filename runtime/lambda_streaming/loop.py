@@ -1,0 +1,50 @@
+"""The invocation loop: ``/next``, then dispatch, until told to stop.
+
+Bounded by ``max_invocations`` and built from injected collaborators, so a test can serve
+exactly one event against a local Runtime API. It never exits the process: a lost Runtime API
+surfaces as ``RuntimeApiError`` for ``__main__`` to handle.
+"""
+
+from __future__ import annotations
+
+import os
+
+from . import logs
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .runtime_api import Invocation, RuntimeApiClient
+
+TRACE_ID_ENV = "_X_AMZN_TRACE_ID"
+
+
+def run(
+    client: RuntimeApiClient,
+    dispatch: Callable[[Invocation], None],
+    *,
+    before_invocation: Callable[[], None] = lambda: None,
+    max_invocations: int | None = None,
+) -> int:
+    """Serve invocations one after another; return how many were served."""
+    served = 0
+    while max_invocations is None or served < max_invocations:
+        invocation = client.next_invocation()
+        _expose_trace_id(invocation.trace_id)
+        logs.request_id.set(invocation.request_id)
+        logs.tenant_id.set(invocation.tenant_id)
+        before_invocation()
+        dispatch(invocation)
+        served += 1
+    return served
+
+
+def _expose_trace_id(trace_id: str | None) -> None:
+    # "You can set _X_AMZN_TRACE_ID for custom runtimes using the Lambda-Runtime-Trace-Id
+    # response header" (Lambda docs). Deleting it when absent keeps a previous invocation's
+    # trace from leaking into this one, as every official runtime client does.
+    if trace_id:
+        os.environ[TRACE_ID_ENV] = trace_id
+    else:
+        os.environ.pop(TRACE_ID_ENV, None)

@@ -1,0 +1,239 @@
+"""The Lambda Runtime API, client side: ``/next``, ``/response``, ``/error``, ``/init/error``.
+
+Knows paths, header names and the order of calls; knows nothing of handlers, JSON events or
+logging. Paths and headers: Lambda docs "Using the Lambda runtime API for custom runtimes".
+"""
+
+from __future__ import annotations
+
+from .http_connection import HttpConnection, HttpConnectionError
+from .wire import LAST_CHUNK, STREAMING_HEADERS, chunk_size_line, last_chunk, request_head
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from .http_connection import HttpResponse
+
+API_VERSION = "/2018-06-01"
+NEXT_PATH = f"{API_VERSION}/runtime/invocation/next"
+INIT_ERROR_PATH = f"{API_VERSION}/runtime/init/error"
+
+ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
+XRAY_ERROR_CAUSE_HEADER = "Lambda-Runtime-Function-XRay-Error-Cause"
+# Go's runtime client drops the X-Ray cause above 1 MiB; Lambda would reject the request.
+MAX_XRAY_CAUSE_BYTES = 1024 * 1024
+
+
+class RuntimeApiError(Exception):
+    """The Runtime API was unreachable, broke the connection, or answered unexpectedly.
+
+    The process cannot serve invocations without it: ``__main__`` logs this and exits non-zero,
+    which is what Lambda expects of a runtime that lost its API.
+    """
+
+
+class Invocation:
+    """One event from ``GET /next``: the headers of docs §1.2 and the raw body."""
+
+    __slots__ = (
+        "body",
+        "client_context",
+        "cognito_identity",
+        "content_type",
+        "deadline_ms",
+        "function_arn",
+        "request_id",
+        "tenant_id",
+        "trace_id",
+    )
+
+    def __init__(self, headers: dict[str, str], body: bytes) -> None:
+        request_id = headers.get("lambda-runtime-aws-request-id")
+        if not request_id:
+            raise RuntimeApiError("GET /next answered without Lambda-Runtime-Aws-Request-Id")
+        deadline = headers.get("lambda-runtime-deadline-ms", "")
+        if not deadline.isdigit():
+            raise RuntimeApiError(
+                f"GET /next answered Lambda-Runtime-Deadline-Ms {deadline!r}; "
+                "expected epoch milliseconds"
+            )
+        self.request_id = request_id
+        self.deadline_ms = int(deadline)
+        self.function_arn = headers.get("lambda-runtime-invoked-function-arn")
+        self.trace_id = headers.get("lambda-runtime-trace-id")
+        self.client_context = headers.get("lambda-runtime-client-context")
+        self.cognito_identity = headers.get("lambda-runtime-cognito-identity")
+        self.tenant_id = headers.get("lambda-runtime-aws-tenant-id")
+        self.content_type = headers.get("content-type", "application/json")
+        self.body = body
+
+
+class RuntimeApiClient:
+    """Talks to ``AWS_LAMBDA_RUNTIME_API`` (``host:port``).
+
+    ``/next`` and buffered posts share one keep-alive connection. Each streamed response gets a
+    fresh connection, closed after Lambda's 202: the docs say to "close the underlying connection
+    after it has successfully written the response".
+    """
+
+    def __init__(self, address: str) -> None:
+        host, sep, port = address.rpartition(":")
+        if not sep or not port.isdigit():
+            raise ValueError(f"AWS_LAMBDA_RUNTIME_API={address!r} is not host:port")
+        self.address = address
+        self._host = host.strip("[]")
+        self._port = int(port)
+        self._connection = HttpConnection(self._host, self._port)
+
+    def next_invocation(self) -> Invocation:
+        """Long-poll for the next event. No timeout, as the docs require."""
+        response = self._exchange("GET", NEXT_PATH, (), b"", timeout=None)
+        return Invocation(response.headers, response.body)
+
+    def post_response(
+        self, request_id: str, body: bytes, content_type: str, *, timeout: float | None
+    ) -> HttpResponse:
+        """Send a whole (buffered) response. Returns Lambda's answer: 202, or 413 when too big."""
+        headers = (("Content-Type", content_type), ("Content-Length", str(len(body))))
+        path = f"{API_VERSION}/runtime/invocation/{request_id}/response"
+        return self._exchange("POST", path, headers, body, timeout=timeout, accept=(413,))
+
+    def post_error(
+        self,
+        request_id: str,
+        error_type: str,
+        payload: bytes,
+        xray_cause: bytes | None,
+        *,
+        timeout: float | None,
+    ) -> None:
+        """Report an invocation error; only legal before any response byte was sent."""
+        path = f"{API_VERSION}/runtime/invocation/{request_id}/error"
+        self._exchange(
+            "POST", path, _error_headers(error_type, payload, xray_cause), payload, timeout=timeout
+        )
+
+    def post_init_error(self, error_type: str, payload: bytes) -> None:
+        """Report a failed initialisation; the process should exit afterwards."""
+        headers = _error_headers(error_type, payload, None)
+        self._exchange("POST", INIT_ERROR_PATH, headers, payload, timeout=5.0)
+
+    def open_stream(self, request_id: str, content_type: str) -> StreamingResponse:
+        """Prepare ``POST /response`` in streaming mode on a fresh connection.
+
+        Nothing is sent yet: the request head leaves with the first chunk, in the same syscall.
+        """
+        path = f"{API_VERSION}/runtime/invocation/{request_id}/response"
+        connection = HttpConnection(self._host, self._port)
+        headers = (*STREAMING_HEADERS, ("Content-Type", content_type))
+        head = request_head("POST", path, self.address, headers)
+        return StreamingResponse(connection, path, head)
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        headers: Iterable[tuple[str, str]],
+        body: bytes,
+        *,
+        timeout: float | None,
+        accept: tuple[int, ...] = (),
+    ) -> HttpResponse:
+        head = request_head(method, path, self.address, headers)
+        connection = self._connection
+        try:
+            # A keep-alive connection may have been closed by the server while we were frozen
+            # between invocations; retrying once on a fresh one is safe because nothing was read.
+            try:
+                connection.send(head, body)
+            except (BrokenPipeError, ConnectionResetError):
+                connection.close()
+                connection.send(head, body)
+            response = connection.read_response(timeout)
+        except (OSError, HttpConnectionError) as error:
+            connection.close()
+            raise RuntimeApiError(
+                f"{method} {path} to the Runtime API at {self.address} failed: {_describe(error)}"
+            ) from error
+        return _check(method, path, response, accept)
+
+
+class StreamingResponse:
+    """The wire half of a streamed response: chunks out, then the last chunk, then the 202."""
+
+    __slots__ = ("_connection", "_head", "_path")
+
+    def __init__(self, connection: HttpConnection, path: str, head: bytes) -> None:
+        self._connection = connection
+        self._path = path
+        self._head: bytes | None = head
+
+    def send_chunk(self, data: bytes | bytearray | memoryview) -> None:
+        """One HTTP chunk per call, sent at once. Empty data sends only a pending head."""
+        if len(data):
+            self._send(chunk_size_line(len(data)), data, b"\r\n")
+        elif self._head is not None:
+            self._send()
+
+    def finish(self, trailers: tuple[tuple[str, str], ...], *, timeout: float | None) -> None:
+        """Send the last chunk (with trailers if any), read Lambda's answer, close."""
+        try:
+            self._send(last_chunk(trailers) if trailers else LAST_CHUNK)
+            response = self._connection.read_response(timeout)
+        except (OSError, HttpConnectionError) as error:
+            raise RuntimeApiError(
+                f"POST {self._path} (streaming) failed: {_describe(error)}"
+            ) from error
+        finally:
+            self._connection.close()
+        _check("POST", self._path, response, ())
+
+    def abort(self) -> None:
+        """Drop the connection without a last chunk (Lambda sees a truncated response)."""
+        self._connection.close()
+
+    def _send(self, *buffers: bytes | bytearray | memoryview) -> None:
+        if self._head is not None:
+            buffers = (self._head, *buffers)
+            self._head = None
+        try:
+            self._connection.send(*buffers)
+        except OSError as error:
+            self._connection.close()
+            raise RuntimeApiError(
+                f"POST {self._path} (streaming) failed: {_describe(error)}"
+            ) from error
+
+
+def _error_headers(
+    error_type: str, payload: bytes, xray_cause: bytes | None
+) -> tuple[tuple[str, str], ...]:
+    headers = [
+        ("Content-Type", "application/json"),
+        ("Content-Length", str(len(payload))),
+        (ERROR_TYPE_HEADER, error_type),
+    ]
+    if xray_cause is not None and len(xray_cause) < MAX_XRAY_CAUSE_BYTES:
+        headers.append((XRAY_ERROR_CAUSE_HEADER, xray_cause.decode("latin-1")))
+    return tuple(headers)
+
+
+def _check(method: str, path: str, response: HttpResponse, accept: tuple[int, ...]) -> HttpResponse:
+    if 200 <= response.status < 300 or response.status in accept:
+        return response
+    detail = response.body[:500].decode("utf-8", "replace")
+    raise RuntimeApiError(f"{method} {path}: the Runtime API answered {response.status}: {detail}")
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused (is AWS_LAMBDA_RUNTIME_API right, and the API up?)"
+    if isinstance(error, ConnectionResetError | BrokenPipeError):
+        return "the connection was reset by the Runtime API"
+    if isinstance(error, TimeoutError):
+        return "no answer before the invocation's deadline"
+    return str(error) or type(error).__name__

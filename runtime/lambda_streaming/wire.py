@@ -1,0 +1,94 @@
+"""HTTP/1.1 bytes the runtime sends to the Lambda Runtime API, as pure functions.
+
+Sans-IO: every function takes values and returns ``bytes``; nothing here touches a socket, so
+the framing can be property-tested against an independent parser (tests use h11). The I/O lives
+in ``runtime_api``. The byte layout follows the Lambda custom-runtime docs, "Response streaming"
+(docs/lambda-streaming-protocol.md §1.3-1.5 in the shared notes).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+CRLF = b"\r\n"
+
+# Trailer names Lambda reads after the last chunk of a streamed response.
+ERROR_TYPE_TRAILER = "Lambda-Runtime-Function-Error-Type"
+ERROR_BODY_TRAILER = "Lambda-Runtime-Function-Error-Body"
+
+# "To attach trailing headers, the runtime must set the Trailer header value at the beginning of
+# the HTTP request" (Lambda docs). Declared on every streamed response, since an error may come
+# at any time.
+STREAMING_HEADERS = (
+    ("Lambda-Runtime-Function-Response-Mode", "streaming"),
+    ("Transfer-Encoding", "chunked"),
+    ("Trailer", f"{ERROR_TYPE_TRAILER}, {ERROR_BODY_TRAILER}"),
+)
+
+HTTP_INTEGRATION_CONTENT_TYPE = "application/vnd.awslambda.http-integration-response"
+# The JSON prelude and the body are separated by exactly eight NUL bytes.
+PRELUDE_DELIMITER = b"\x00" * 8
+# API Gateway requires the delimiter "within the first 16KB of stream data".
+MAX_PRELUDE_BYTES = 16 * 1024 - len(PRELUDE_DELIMITER)
+
+LAST_CHUNK = b"0\r\n\r\n"
+
+
+def request_head(
+    method: str, target: str, host: str, headers: Iterable[tuple[str, str]] = ()
+) -> bytes:
+    """The request line and header block, ending with the blank line."""
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {host}"]
+    lines.extend(f"{name}: {value}" for name, value in headers)
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def chunk_size_line(size: int) -> bytes:
+    """The ``<hex size>\\r\\n`` line that opens a chunk of ``size`` bytes.
+
+    The caller sends it, the data and ``CRLF`` in one ``sendmsg`` so that large chunks are never
+    copied. A zero size is refused: ``0\\r\\n`` is the last-chunk marker, and writing it for an
+    empty write would end the message early (h11's ``ChunkedWriter`` guards the same edge).
+    """
+    if size <= 0:
+        raise ValueError("an HTTP chunk must carry at least one byte")
+    return b"%X\r\n" % size
+
+
+def last_chunk(trailers: Iterable[tuple[str, str]] = ()) -> bytes:
+    """The terminating zero-size chunk, with optional trailer fields."""
+    fields = b"".join(f"{name}: {value}\r\n".encode("latin-1") for name, value in trailers)
+    return b"0\r\n" + fields + CRLF
+
+
+def error_trailers(error_type: str, payload: Mapping[str, object]) -> tuple[tuple[str, str], ...]:
+    """Trailer fields reporting a failure after the first body byte.
+
+    The body is standard base64 (with padding) of compact JSON: a trailer value may hold neither
+    CR nor LF, and Lambda decodes it with Go's ``base64.StdEncoding``.
+    """
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    return (
+        (ERROR_TYPE_TRAILER, error_type),
+        (ERROR_BODY_TRAILER, base64.b64encode(body).decode("ascii")),
+    )
+
+
+def http_prelude(metadata: Mapping[str, object]) -> bytes:
+    """The HTTP-integration prelude: compact JSON status/headers/cookies + 8 NUL bytes.
+
+    ``json.dumps`` escapes U+0000 as ``\\u0000``, so the JSON itself can never contain the
+    delimiter.
+    """
+    encoded = json.dumps(metadata, separators=(",", ":"), ensure_ascii=False).encode()
+    if len(encoded) > MAX_PRELUDE_BYTES:
+        raise ValueError(
+            f"the HTTP response metadata is {len(encoded)} bytes of JSON; Lambda's limit is "
+            f"{MAX_PRELUDE_BYTES} (16 KiB with the delimiter). Send fewer or shorter headers."
+        )
+    return encoded + PRELUDE_DELIMITER
