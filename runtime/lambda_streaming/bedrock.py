@@ -152,8 +152,10 @@ class TextStream:
                 if text:
                     yield text
         except BedrockStreamError:
+            _close(self._events)  # nothing more will come: release the connection now
             raise
         except Exception as error:
+            _close(self._events)
             mapped = bedrock_error(error)
             if mapped is None:
                 raise
