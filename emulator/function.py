@@ -1,0 +1,120 @@
+"""A function and its pool of sandboxes: where a front door's invoke becomes a running invocation.
+
+Sandboxes start on demand (a cold start happens on the first invoke and whenever all are busy),
+up to ``max_sandboxes`` running at once; beyond that an invoke is throttled, as Lambda throttles
+a function at its concurrency limit (``TooManyRequestsException``, HTTP 429). Dead sandboxes
+(crash, timeout, init error) leave the pool and the next invoke starts a fresh one.
+"""
+
+import logging
+import threading
+
+from emulator.config import FunctionConfig
+from emulator.invocation import Invocation, InvocationRequest
+from emulator.sandbox import Sandbox
+
+log = logging.getLogger(__name__)
+
+
+class Throttled(Exception):
+    """Every sandbox is busy and the pool is at ``max_sandboxes``."""
+
+
+class Function:
+    """One emulated function. Thread-safe: every front-door thread calls ``invoke``."""
+
+    def __init__(self, config: FunctionConfig, *, max_sandboxes: int = 4) -> None:
+        if max_sandboxes < 1:
+            raise ValueError("max_sandboxes must be at least 1")
+        self.config = config
+        self.max_sandboxes = max_sandboxes
+        self._cond = threading.Condition()
+        self._free: list[Sandbox] = []
+        self._all: set[Sandbox] = set()
+        self._started = 0
+        self._closed = False
+
+    @property
+    def name(self) -> str:
+        return self.config.function_name
+
+    @property
+    def sandbox_count(self) -> int:
+        with self._cond:
+            return len(self._all)
+
+    def invoke(self, request: InvocationRequest, *, wait: bool = False) -> Invocation:
+        """Start ``request`` on a free or new sandbox and return at once; read its events.
+
+        Raises ``Throttled`` when the pool is full, unless ``wait`` (asynchronous invokes
+        queue until a sandbox frees up, as Lambda's event queue does).
+        """
+        limit = (
+            self.config.streamed_response_limit
+            if request.streaming
+            else self.config.buffered_response_limit
+        )
+        invocation = Invocation(
+            request,
+            function_arn=self.config.arn,
+            timeout=self.config.timeout,
+            max_response_bytes=limit,
+        )
+        sandbox = self._acquire(wait=wait)
+        sandbox.assign(invocation)
+        return invocation
+
+    def close(self) -> None:
+        """Kill every sandbox and wait for them to be gone."""
+        with self._cond:
+            self._closed = True
+            sandboxes = list(self._all)
+            self._cond.notify_all()
+        for sandbox in sandboxes:
+            sandbox.kill("emulator shutting down")
+        for sandbox in sandboxes:
+            sandbox.dead.wait(timeout=10)
+
+    def _acquire(self, *, wait: bool) -> Sandbox:
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise Throttled("the emulator is shutting down")
+                if self._free:
+                    return self._free.pop()
+                if len(self._all) < self.max_sandboxes:
+                    self._started += 1
+                    sandbox = Sandbox(
+                        self.config,
+                        number=self._started,
+                        on_free=self._release,
+                        on_dead=self._retire,
+                    )
+                    self._all.add(sandbox)
+                    break
+                if not wait:
+                    raise Throttled(
+                        f"all {self.max_sandboxes} sandboxes of {self.name} are busy "
+                        "(raise --max-sandboxes to run more invocations at once)"
+                    )
+                self._cond.wait()
+        try:
+            sandbox.start()
+        except Exception:
+            self._retire(sandbox)
+            raise
+        return sandbox
+
+    def _release(self, sandbox: Sandbox) -> None:
+        with self._cond:
+            if sandbox in self._all and not self._closed:
+                self._free.append(sandbox)
+                self._cond.notify()
+
+    def _retire(self, sandbox: Sandbox) -> None:
+        with self._cond:
+            self._all.discard(sandbox)
+            if sandbox in self._free:
+                self._free.remove(sandbox)
+            self._cond.notify()
+        log.info("[sandbox %d] retired; the next invoke starts a fresh one", sandbox.number)
