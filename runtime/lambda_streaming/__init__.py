@@ -17,13 +17,57 @@ from .pipeline import pipeline
 from .stream import ResponseStream
 from .streamify import streamify_response
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .bedrock import (
+        BedrockStreamError,
+        TextStream,
+        Usage,
+        converse_text,
+        deadline_guard,
+        invoke_text,
+    )
+    from .sse import sse_event, sse_stream
+
+# The Bedrock and SSE helpers load on first use (PEP 562): they import json and typing, which
+# a function that never touches them should not pay for at cold start.
+_LAZY = {
+    "BedrockStreamError": "bedrock",
+    "TextStream": "bedrock",
+    "Usage": "bedrock",
+    "converse_text": "bedrock",
+    "deadline_guard": "bedrock",
+    "invoke_text": "bedrock",
+    "sse_event": "sse",
+    "sse_stream": "sse",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
+    "BedrockStreamError",
     "HttpMetadata",
     "HttpResponseStream",
     "InvalidStreamingOperation",
     "LambdaContext",
     "ResponseStream",
     "StreamingRuntimeError",
+    "TextStream",
+    "Usage",
+    "converse_text",
+    "deadline_guard",
+    "invoke_text",
     "pipeline",
+    "sse_event",
+    "sse_stream",
     "streamify_response",
 ]
