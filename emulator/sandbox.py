@@ -88,11 +88,9 @@ class Sandbox:
         """Run ``invocation`` here; the sandbox must be free."""
         with self._lock:
             self._current = invocation
-        log.info(
-            "[%s] START RequestId: %s Version: $LATEST",
-            invocation.request_id,
-            invocation.request_id,
-        )
+        start_line = f"START RequestId: {invocation.request_id} Version: $LATEST"
+        log.info("[%s] %s", invocation.request_id, start_line)
+        invocation.add_log(start_line.encode() + b"\n")
         self.runtime_api.deliver(invocation)
         threading.Thread(
             target=self._watch, args=(invocation,), name=f"sandbox-{self.number}-watch", daemon=True
@@ -185,6 +183,7 @@ class Sandbox:
             log.info("[%s] %s", prefix, line.decode("utf-8", "replace").rstrip("\n"))
             if invocation is not None:
                 invocation.add_log(line)
+        self._process.stdout.close()
 
 
 def _peak_memory_mb(pid: int | None) -> int:

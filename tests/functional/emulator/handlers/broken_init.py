@@ -1,0 +1,3 @@
+"""A module that fails while Lambda initialises it."""
+
+raise RuntimeError("init failed on purpose")
