@@ -1,0 +1,162 @@
+"""The demo stack: the reference article's five Bedrock functions, each a StreamingPythonFunction.
+
+| construct       | handler                    | what it shows                                   |
+|-----------------|----------------------------|-------------------------------------------------|
+| Buffered        | buffered.handler           | InvokeModel, whole JSON answer at once          |
+| Aggregated      | aggregated.handler         | Bedrock stream, aggregated, returned at the end |
+| StreamText      | stream_text.handler        | Bedrock stream streamed as plain text           |
+| StreamSse       | stream_sse.handler         | the same as Server-Sent Events                  |
+| StreamLangchain | stream_langchain.handler   | LangChain's ChatBedrockConverse, streamed       |
+
+Every function may invoke exactly the configured model and nothing else in Bedrock. The stack
+is the only place with outputs (the URLs). app.py reads its settings from CDK context.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Acknowledgment, CfnOutput, Stack, Validations
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from stacks.bedrock_access import is_inference_profile_id
+from stacks.interpreter import InterpreterSource
+from stacks.streaming_function import RuntimeMode, StreamingPythonFunction
+
+#: The article's model and Region.
+DEFAULT_MODEL_ID = "anthropic.claude-3-haiku-20240307-v1:0"
+DEFAULT_REGION = "us-east-1"
+LAMBDA_SRC = Path(__file__).resolve().parent.parent / "lambda_src"
+
+#: (construct id, handler, requirements file in lambda_src or None for the default).
+DEMO_FUNCTIONS = (
+    ("Buffered", "buffered.handler", None),
+    ("Aggregated", "aggregated.handler", None),
+    ("StreamText", "stream_text.handler", None),
+    ("StreamSse", "stream_sse.handler", None),
+    ("StreamLangchain", "stream_langchain.handler", "requirements-langchain.txt"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSettings:
+    """What the demo deploys; app.py builds it from CDK context."""
+
+    model_id: str = DEFAULT_MODEL_ID
+    bedrock_region: str = DEFAULT_REGION
+    max_tokens: int = 1000
+    architecture: lambda_.Architecture = field(default=lambda_.Architecture.ARM_64)
+    interpreter: InterpreterSource | None = None
+    runtime_mode: RuntimeMode = RuntimeMode.PROVIDED
+    public: bool = False
+    cloudfront: bool = False
+    rest_api: bool = False
+    entry: Path = LAMBDA_SRC
+
+
+class StreamingDemoStack(Stack):
+    """The article's functions on the streaming runtime, with their URLs as outputs.
+
+    Attributes: ``functions``, a dict from construct id (e.g. ``"StreamSse"``) to its
+    :class:`StreamingPythonFunction`.
+    """
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, settings: DemoSettings, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.functions: dict[str, StreamingPythonFunction] = {}
+        for name, handler, requirements in DEMO_FUNCTIONS:
+            function = StreamingPythonFunction(
+                self,
+                name,
+                entry=settings.entry,
+                handler=handler,
+                requirements=settings.entry / requirements if requirements else None,
+                architecture=settings.architecture,
+                runtime_mode=settings.runtime_mode,
+                interpreter=settings.interpreter,
+                environment={
+                    "MODEL_ID": settings.model_id,
+                    "BEDROCK_REGION": settings.bedrock_region,
+                    "MAX_TOKENS": str(settings.max_tokens),
+                },
+                auth_type=lambda_.FunctionUrlAuthType.NONE
+                if settings.public
+                else lambda_.FunctionUrlAuthType.AWS_IAM,
+                cloudfront=settings.cloudfront,
+                rest_api=settings.rest_api,
+                description=f"lambda-streaming demo: {handler}",
+            )
+            if is_inference_profile_id(settings.model_id):
+                function.grant_bedrock_invoke(
+                    inference_profiles=[settings.model_id], region=settings.bedrock_region
+                )
+            else:
+                function.grant_bedrock_invoke(
+                    models=[settings.model_id], region=settings.bedrock_region
+                )
+            CfnOutput(
+                self,
+                f"{name}Url",
+                value=function.url,
+                description=f"{handler} ({'public' if settings.public else 'SigV4'})",
+            )
+            if function.rest_api is not None:
+                CfnOutput(self, f"{name}RestApiUrl", value=function.rest_api.url)
+            self.functions[name] = function
+        _acknowledge_demo_choices(self, settings)
+
+
+def _acknowledge_demo_choices(stack: Stack, settings: DemoSettings) -> None:
+    """cdk-nag findings the demo accepts on purpose, each with its reason."""
+    acknowledgments: list[tuple[str, str]] = []
+    if settings.cloudfront:
+        acknowledgments += [
+            ("AwsSolutions-CFR1", "A demo for any visitor: no geo restriction."),
+            (
+                "AwsSolutions-CFR2",
+                "A WAF web ACL costs money monthly; add one for production "
+                "(Distribution web_acl_id).",
+            ),
+            (
+                "AwsSolutions-CFR3",
+                "Access logs need a log bucket; the function's own log group "
+                "records every request that reaches it.",
+            ),
+            (
+                "AwsSolutions-CFR4",
+                "The default *.cloudfront.net certificate; TLS 1.2+ needs a "
+                "custom domain and ACM certificate.",
+            ),
+        ]
+    if settings.rest_api:
+        acknowledgments += [
+            (
+                "AwsSolutions-APIG1",
+                "API Gateway logging needs the account-wide CloudWatch role "
+                "(AWS::ApiGateway::Account), which a demo must not take over.",
+            ),
+            ("AwsSolutions-APIG6", "Same as APIG1: execution logging needs the account role."),
+            ("AwsSolutions-APIG2", "A Lambda proxy integration: the handler validates its input."),
+            ("AwsSolutions-APIG3", "A WAF web ACL costs money monthly; add one for production."),
+        ]
+        if settings.public:
+            acknowledgments.append(
+                (
+                    "AwsSolutions-APIG4",
+                    "public=true was asked for: anyone may call the demo (see the synth warning).",
+                )
+            )
+        acknowledgments.append(
+            (
+                "AwsSolutions-COG4",
+                "Callers authenticate with IAM (SigV4) or "
+                "the API is public on request; no Cognito.",
+            )
+        )
+    for rule, reason in acknowledgments:
+        Validations.of(stack).acknowledge(Acknowledgment(id=f"AwsSolutions::{rule}", reason=reason))

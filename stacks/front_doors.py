@@ -1,0 +1,82 @@
+"""Optional public entry points in front of a streaming Function URL or function.
+
+- CloudFront with Origin Access Control: the Function URL keeps ``AWS_IAM`` auth and only the
+  distribution may call it (CloudFront signs each request with SigV4). Caching is off and all
+  viewer headers but Host reach the function. Browsers that POST through it must send
+  ``x-amz-content-sha256`` (the SHA-256 of the body): Lambda does not accept unsigned payloads
+  through OAC (CloudFront developer guide, "Restricting access to an AWS Lambda function URL
+  origin").
+- API Gateway REST API with ``ResponseTransferMode.STREAM`` (aws-cdk-lib >= 2.230): a Lambda
+  proxy integration that invokes with InvokeWithResponseStream. Regional endpoint (idle
+  timeout 5 minutes; edge-optimized ones stop after 30 s), 15 minutes at most.
+
+Each builder returns the resource; the construct exposes it. Neither touches the function.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+#: CloudFront's origin read timeout quota without an increase request.
+_MAX_READ_TIMEOUT = Duration.seconds(120)
+
+
+def cloudfront_distribution(
+    scope: Construct, function_url: lambda_.FunctionUrl, timeout: Duration
+) -> cloudfront.Distribution:
+    """A distribution whose only origin is ``function_url``, signed with OAC, never cached."""
+    seconds = timeout.to_seconds()
+    origin = origins.FunctionUrlOrigin.with_origin_access_control(
+        function_url,
+        # Time to the first byte and between bytes: a buffered answer may take a while.
+        read_timeout=Duration.seconds(min(seconds, _MAX_READ_TIMEOUT.to_seconds())),
+        response_completion_timeout=Duration.seconds(max(seconds, 1)),
+    )
+    return cloudfront.Distribution(
+        scope,
+        "Distribution",
+        comment="Streaming Lambda Function URL behind Origin Access Control",
+        default_behavior=cloudfront.BehaviorOptions(
+            origin=origin,
+            allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+            cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+            origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+            compress=False,  # compressing would hold chunks back until a block fills
+        ),
+        http_version=cloudfront.HttpVersion.HTTP2_AND_3,
+        price_class=cloudfront.PriceClass.PRICE_CLASS_100,
+    )
+
+
+def streaming_rest_api(
+    scope: Construct, function: lambda_.IFunction, *, iam_auth: bool
+) -> apigateway.RestApi:
+    """A regional REST API proxying every path and method to ``function``, streamed."""
+    integration = apigateway.LambdaIntegration(
+        function,
+        proxy=True,
+        response_transfer_mode=apigateway.ResponseTransferMode.STREAM,
+        timeout=Duration.minutes(15),
+    )
+    api = apigateway.RestApi(
+        scope,
+        "RestApi",
+        description="Streams the function's response (ResponseTransferMode STREAM)",
+        endpoint_types=[apigateway.EndpointType.REGIONAL],
+        cloud_watch_role=False,
+        deploy_options=apigateway.StageOptions(tracing_enabled=True),
+        default_method_options=apigateway.MethodOptions(
+            authorization_type=apigateway.AuthorizationType.IAM
+            if iam_auth
+            else apigateway.AuthorizationType.NONE
+        ),
+    )
+    api.root.add_method("ANY", integration)
+    api.root.add_proxy(default_integration=integration, any_method=True)
+    return api

@@ -1,0 +1,86 @@
+"""Shared fixtures of the infra tier: synthesized apps, the build machine's CPython, CDK's node.
+
+Most tests synthesize with bundling skipped (``aws:cdk:bundling-stacks: []``): the template is
+complete, only the assets are not built, so they are fast. The tests about assets bundle for
+real, with local bundling only (no Docker), the interpreter layer laid out from this machine's
+own CPython 3.13 (``InterpreterSource.directory``), pip cross-installs cached under the
+build cache (stacks/build_cache.py).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+HELLO = FIXTURES / "hello"
+
+# jsii runs aws-cdk-lib in node; the repo pins node 22 through npm (package.json) because jsii
+# no longer supports the machine's node 20. Must be set before aws_cdk is first imported.
+_NODE = REPO / "node_modules" / ".bin" / "node"
+if _NODE.exists():
+    os.environ.setdefault("JSII_NODE", str(_NODE))
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+import aws_cdk as cdk  # noqa: E402 - after JSII_NODE
+from aws_cdk import aws_lambda as lambda_  # noqa: E402
+
+
+def host_cpython() -> Path:
+    """This machine's CPython 3.13 installation prefix (bin/ + lib/), e.g. a pyenv version."""
+    prefix = Path(sys.base_prefix)
+    if sys.version_info[:2] != (3, 13) or not (prefix / "bin" / "python3.13").is_file():
+        pytest.fail(
+            f"the infra tests lay out the layer from this machine's CPython 3.13, but "
+            f"{prefix} is not one; run them with the repo's .venv (CPython 3.13)."
+        )
+    return prefix
+
+
+def host_architecture() -> lambda_.Architecture:
+    """The Lambda architecture matching this machine (so the laid-out CPython runs here)."""
+    return (
+        lambda_.Architecture.ARM_64
+        if platform.machine() in ("aarch64", "arm64")
+        else lambda_.Architecture.X86_64
+    )
+
+
+def app(outdir: Path, *, bundle: bool, **context: Any) -> cdk.App:
+    """A CDK app writing to ``outdir``; ``bundle=False`` skips building assets."""
+    if not bundle:
+        context["aws:cdk:bundling-stacks"] = []
+    return cdk.App(outdir=str(outdir), context=context)
+
+
+def stack(scope: cdk.App, name: str) -> cdk.Stack:
+    """A stack in the article's Region, account left to deploy time."""
+    return cdk.Stack(scope, name, env=cdk.Environment(region="us-east-1"))
+
+
+@pytest.fixture(scope="session")
+def cpython_prefix() -> Path:
+    return host_cpython()
+
+
+@pytest.fixture(scope="module")
+def module_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    yield tmp_path_factory.mktemp("infra")
+
+
+@pytest.fixture
+def fresh_stack(tmp_path: Path) -> Callable[..., cdk.Stack]:
+    """A new unbundled app + stack per call, for validation tests that never synthesize."""
+    counter = iter(range(1000))
+
+    def make(**context: Any) -> cdk.Stack:
+        return stack(app(tmp_path / f"app{next(counter)}", bundle=False, **context), "Test")
+
+    return make
