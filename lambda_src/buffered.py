@@ -1,0 +1,19 @@
+"""(1) Buffered: one InvokeModel call, Bedrock's JSON returned as it is (the article's first).
+
+curl http://127.0.0.1:8080/ -H "Content-Type: application/json" -d '{"prompt": "こんにちは"}'
+"""
+
+import json
+from typing import Any
+
+from common import RequestFailed, invoke_model, is_http, read_prompt
+
+
+def handler(event: Any, context: Any) -> Any:
+    try:
+        response = invoke_model(read_prompt(event), stream=False)
+    except RequestFailed as failure:
+        if is_http(event):
+            return failure.http_response()
+        raise
+    return json.loads(response["body"].read())

@@ -1,0 +1,255 @@
+"""What the five demo handlers share: settings, the Bedrock client, requests and their errors.
+
+- Settings come from the environment, read once per sandbox: ``MODEL_ID`` (default: the
+  article's Claude 3 Haiku), ``BEDROCK_REGION`` (default ``AWS_REGION``, else us-east-1),
+  ``MAX_TOKENS`` (1000), ``BEDROCK_ENDPOINT_URL`` (unset = real Bedrock; the local demo points
+  it at the fake), ``MAX_PROMPT_CHARS`` (20000), ``BEDROCK_MAX_ATTEMPTS`` (3, boto3's
+  standard retry mode: throttling before the first byte is retried with back-off).
+- The boto3 client is created once per sandbox, on first use, and reused by every invocation.
+- A request is ``{"prompt": "..."}``: the body of a Function URL (payload 2.0, possibly
+  base64) or API Gateway event, or the event itself when invoked directly.
+- Failures before the first byte (a bad request, Bedrock refusing) become ``RequestFailed``:
+  an HTTP caller gets its status and a JSON body that says what is wrong; a direct invoke
+  gets a function error whose type names it (``Function.BadRequest``,
+  ``Function.ThrottlingException``), since a direct invoke has no HTTP status to carry it.
+"""
+
+import base64
+import binascii
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+# At module level on purpose: Lambda runs imports in the init phase, before the first request.
+import boto3
+from botocore.config import Config
+
+DEFAULT_MODEL_ID = "anthropic.claude-3-haiku-20240307-v1:0"
+DEFAULT_REGION = "us-east-1"
+ANTHROPIC_VERSION = "bedrock-2023-05-31"
+EXAMPLE = '{"prompt": "こんにちは"}'
+
+# Bedrock's error codes before the stream starts -> the HTTP status our caller gets. Caller's
+# fault or a busy model -> 4xx/503 they may retry; our own misconfiguration -> 502.
+_BEDROCK_STATUS = {
+    "ThrottlingException": 429,
+    "ServiceQuotaExceededException": 429,
+    "ValidationException": 400,
+    "ModelTimeoutException": 504,
+    "ServiceUnavailableException": 503,
+    "ModelNotReadyException": 503,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    model_id: str
+    region: str
+    max_tokens: int
+    endpoint_url: str | None
+    max_prompt_chars: int
+    max_attempts: int
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> "Settings":
+        return cls(
+            model_id=environ.get("MODEL_ID") or DEFAULT_MODEL_ID,
+            region=environ.get("BEDROCK_REGION") or environ.get("AWS_REGION") or DEFAULT_REGION,
+            max_tokens=_positive_int(environ, "MAX_TOKENS", 1000),
+            endpoint_url=environ.get("BEDROCK_ENDPOINT_URL") or None,
+            max_prompt_chars=_positive_int(environ, "MAX_PROMPT_CHARS", 20_000),
+            max_attempts=_positive_int(environ, "BEDROCK_MAX_ATTEMPTS", 3),
+        )
+
+
+def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"environment variable {name}={raw!r} must be a whole number") from None
+    if value < 1:
+        raise ValueError(f"environment variable {name}={raw!r} must be at least 1")
+    return value
+
+
+@cache
+def settings() -> Settings:
+    """The function's settings, read from the environment once per sandbox."""
+    return Settings.from_environ(os.environ)
+
+
+@cache
+def bedrock_client() -> Any:
+    """The bedrock-runtime client, created once per sandbox (creating one costs ~100 ms)."""
+    config = settings()
+    return boto3.client(
+        "bedrock-runtime",
+        region_name=config.region,
+        endpoint_url=config.endpoint_url,
+        config=Config(
+            retries={"mode": "standard", "max_attempts": config.max_attempts},
+            connect_timeout=5,
+            read_timeout=60,
+        ),
+    )
+
+
+class RequestFailed(Exception):
+    """A failure before the first response byte, with the HTTP status it deserves."""
+
+    def __init__(self, status: int, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_type = f"Function.{error_type}"  # the runtime's /error type
+        self.name = error_type
+        self.message = message
+
+    def body(self) -> str:
+        return json.dumps({"error": self.name, "message": self.message}, ensure_ascii=False)
+
+    def headers(self) -> dict[str, str]:
+        headers = {"content-type": "application/json"}
+        if self.status in (429, 503):
+            headers["retry-after"] = "1"
+        return headers
+
+    def http_response(self) -> dict[str, Any]:
+        """The buffered Function URL / API Gateway response for this failure."""
+        return {"statusCode": self.status, "headers": self.headers(), "body": self.body()}
+
+
+class BadRequest(RequestFailed):
+    def __init__(self, message: str) -> None:
+        super().__init__(400, "BadRequest", message)
+
+
+def bedrock_failed(error: Exception) -> RequestFailed:
+    """A Bedrock error (botocore ``ClientError``, or a ``BedrockStreamError`` from inside a
+    stream that was not forwarded yet) as our caller should see it."""
+    details = getattr(error, "response", None) or {}
+    code = str(details.get("Error", {}).get("Code") or getattr(error, "code", "") or "Error")
+    message = str(details.get("Error", {}).get("Message") or getattr(error, "message", error))
+    code = code[:1].upper() + code[1:]  # in-stream exceptions are spelled throttlingException
+    return _failure_class(code)(_BEDROCK_STATUS.get(code, 502), code, f"Bedrock {code}: {message}")
+
+
+@cache
+def _failure_class(code: str) -> type[RequestFailed]:
+    # A direct invoke's caller sees the exception's class name as errorType: name it after
+    # Bedrock's error (ThrottlingException), not after our plumbing.
+    name = "".join(char for char in code if char.isalnum()) or "BedrockError"
+    return type(name, (RequestFailed,), {"__module__": __name__})
+
+
+def is_http(event: object) -> bool:
+    """Whether the event came through a Function URL or API Gateway (else: a direct invoke)."""
+    return isinstance(event, Mapping) and ("requestContext" in event or "rawPath" in event)
+
+
+def read_prompt(event: object) -> str:
+    """The prompt of a request, or ``BadRequest`` saying what is wrong with it."""
+    request = _json_body(event) if isinstance(event, Mapping) and is_http(event) else event
+    if not isinstance(request, Mapping):
+        raise BadRequest(f"the request must be a JSON object like {EXAMPLE}, not {_kind(request)}")
+    if "prompt" not in request:
+        raise BadRequest(f'"prompt" is missing: send {EXAMPLE}')
+    prompt = request["prompt"]
+    if not isinstance(prompt, str):
+        raise BadRequest(f'"prompt" must be a string, not {_kind(prompt)}')
+    if not prompt.strip():
+        raise BadRequest('"prompt" is empty')
+    limit = settings().max_prompt_chars
+    if len(prompt) > limit:
+        raise BadRequest(
+            f'"prompt" has {len(prompt)} characters; at most {limit} are accepted '
+            "(MAX_PROMPT_CHARS)"
+        )
+    return prompt
+
+
+def _json_body(event: Mapping[str, Any]) -> object:
+    body = event.get("body")
+    if not body:
+        raise BadRequest(f"the request body is empty: send JSON like {EXAMPLE}")
+    raw: bytes | str = body
+    if event.get("isBase64Encoded"):
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise BadRequest("the request body is marked base64 but is not valid base64") from None
+    try:
+        return json.loads(raw)
+    except UnicodeDecodeError:
+        raise BadRequest("the request body is not UTF-8 text") from None
+    except json.JSONDecodeError as error:
+        raise BadRequest(f"the request body is not valid JSON ({error}): send {EXAMPLE}") from None
+
+
+def _kind(value: object) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
+        type(value), "null" if value is None else "a number"
+    )
+
+
+def native_request(prompt: str) -> str:
+    """The InvokeModel body for the configured model, in its family's native format.
+
+    The article's Anthropic Messages body for Claude; Amazon Nova's and Meta Llama's for those.
+    Converse needs none of this: prefer it for other models.
+    """
+    config = settings()
+    model = config.model_id.rsplit("/", 1)[-1]
+    if "meta.llama" in model:
+        chat = (
+            "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n"
+            f"{prompt}<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"
+        )
+        return json.dumps({"prompt": chat, "max_gen_len": config.max_tokens})
+    if "amazon.nova" in model:
+        return json.dumps(
+            {
+                "messages": [{"role": "user", "content": [{"text": prompt}]}],
+                "inferenceConfig": {"maxTokens": config.max_tokens},
+            }
+        )
+    return json.dumps(
+        {
+            "anthropic_version": ANTHROPIC_VERSION,
+            "max_tokens": config.max_tokens,
+            "messages": [{"role": "user", "content": [{"type": "text", "text": prompt}]}],
+        }
+    )
+
+
+def invoke_model(prompt: str, *, stream: bool) -> Any:
+    """Call InvokeModel (or InvokeModelWithResponseStream) like the article does."""
+    call = "invoke_model_with_response_stream" if stream else "invoke_model"
+    try:
+        return getattr(bedrock_client(), call)(
+            modelId=settings().model_id, contentType="application/json", body=native_request(prompt)
+        )
+    except Exception as error:
+        if getattr(error, "response", None) is None:
+            raise
+        raise bedrock_failed(error) from error
+
+
+def converse_stream(prompt: str) -> Any:
+    """Call ConverseStream: one request shape for every model Converse supports."""
+    config = settings()
+    try:
+        return bedrock_client().converse_stream(
+            modelId=config.model_id,
+            messages=[{"role": "user", "content": [{"text": prompt}]}],
+            inferenceConfig={"maxTokens": config.max_tokens},
+        )
+    except Exception as error:
+        if getattr(error, "response", None) is None:
+            raise
+        raise bedrock_failed(error) from error
