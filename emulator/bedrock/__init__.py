@@ -53,6 +53,10 @@ class FakeBedrock:
         """Let streams held by ``hold-after`` go on (and any later ones pass straight through)."""
         self._server.release_event.set()
 
+    def hold(self) -> None:
+        """Make later ``hold-after`` streams wait again for ``release()`` (the initial state)."""
+        self._server.release_event.clear()
+
     def start(self) -> "FakeBedrock":
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
