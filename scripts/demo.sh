@@ -1,7 +1,115 @@
 #!/usr/bin/env bash
-# The local demo (README "Try it"): the emulator with the streaming Bedrock handler and a fake Bedrock.
+# The local demo (README "Try it"): a demo handler from lambda_src/ in the local emulator, on
+# the project's runtime, answering through a fake Bedrock. No AWS account needed. Ctrl-C stops all.
+#
+#   scripts/demo.sh                  (make demo)               fake Bedrock, offline
+#   scripts/demo.sh --real-bedrock   (make demo BEDROCK=aws)   real Bedrock, your AWS credentials
+#
+# Options:
+#   --port N          the Function URL's port (default 8080; env PORT)
+#   --handler NAME    stream_text (default), stream_sse, stream_langchain, buffered, aggregated
+#   --token-delay S   the fake model's pause before each token (default 0.05)
+#   --verbose         show the emulator's and the function's logs
+#   --real-bedrock    no fake: the function calls Bedrock with your credentials (AWS_PROFILE or
+#                     AWS_ACCESS_KEY_ID/...), MODEL_ID and BEDROCK_REGION (default us-east-1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+port=${PORT:-8080}
+handler=stream_text
+token_delay=0.05
+verbose=0
+real=0
+[ "${BEDROCK:-fake}" = aws ] && real=1
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit "${1:-0}"; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --port) port=$2; shift 2 ;;
+    --handler) handler=$2; shift 2 ;;
+    --token-delay) token_delay=$2; shift 2 ;;
+    --verbose) verbose=1; shift ;;
+    --real-bedrock) real=1; shift ;;
+    -h | --help) usage 0 ;;
+    *) echo "demo: unknown option $1" >&2; usage 2 ;;
+  esac
+done
+case "$handler" in
+  stream_text | stream_sse | stream_langchain) mode=RESPONSE_STREAM ;;
+  buffered | aggregated) mode=BUFFERED ;;
+  *) echo "demo: unknown handler $handler (see lambda_src/)" >&2; exit 2 ;;
+esac
+
 scripts/setup.sh
-echo "demo: not yet — the local emulator (issue #3) and the Bedrock handlers (issue #4) have not landed." >&2
-exit 1
+python=.venv/bin/python
+workdir=$(mktemp -d)
+pids=()
+stop_all() {
+  trap - EXIT INT TERM
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$workdir"
+}
+trap stop_all EXIT
+trap 'echo; echo "demo: stopping"; exit 0' INT TERM
+
+# Wait until process $1 prints a line starting with $3 into file $2; print that line.
+wait_for_line() {
+  local pid=$1 file=$2 prefix=$3 _
+  for _ in $(seq 300); do
+    if grep -q "^$prefix" "$file" 2>/dev/null; then grep -m1 "^$prefix" "$file"; return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  echo "demo: $prefix did not start; its output:" >&2
+  cat "$file" "$file.err" >&2 2>/dev/null || true
+  return 1
+}
+
+env_args=(--env "MAX_TOKENS=${MAX_TOKENS:-1000}")
+[ -n "${MODEL_ID:-}" ] && env_args+=(--env "MODEL_ID=$MODEL_ID")
+[ -n "${BEDROCK_REGION:-}" ] && env_args+=(--env "BEDROCK_REGION=$BEDROCK_REGION")
+if [ "$real" = 1 ]; then
+  # The emulator gives functions dummy keys; replace them with the caller's credentials. Keys
+  # in the environment are passed on; otherwise the keys are blanked so boto3 in the function
+  # falls through to the profile (~/.aws, AWS_PROFILE), as the AWS CLI would.
+  if [ -n "${AWS_ACCESS_KEY_ID:-}" ]; then
+    env_args+=(--env "AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID"
+      --env "AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-}"
+      --env "AWS_SESSION_TOKEN=${AWS_SESSION_TOKEN:-}")
+  else
+    env_args+=(--env AWS_ACCESS_KEY_ID= --env AWS_SECRET_ACCESS_KEY= --env AWS_SESSION_TOKEN=
+      --env "HOME=$HOME")
+    for name in AWS_PROFILE AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE; do
+      [ -n "${!name:-}" ] && env_args+=(--env "$name=${!name}")
+    done
+  fi
+  echo "demo: real Bedrock (${BEDROCK_REGION:-us-east-1}, ${MODEL_ID:-anthropic.claude-3-haiku-20240307-v1:0})"
+else
+  "$python" -m emulator.bedrock --port 0 --token-delay "$token_delay" \
+    >"$workdir/bedrock" 2>"$workdir/bedrock.err" &
+  pids+=($!)
+  bedrock_url=$(wait_for_line "$!" "$workdir/bedrock" "Fake Bedrock:" | sed 's/^Fake Bedrock: //')
+  env_args+=(--env "BEDROCK_ENDPOINT_URL=$bedrock_url")
+  echo "demo: fake Bedrock at $bedrock_url (deterministic answers; see docs/bedrock.md)"
+fi
+
+quiet=(--quiet)
+[ "$verbose" = 1 ] && quiet=()
+if [ "$verbose" = 1 ]; then errors=/dev/stderr; else errors="$workdir/emulator.err"; fi
+"$python" -m emulator --handler "$handler.handler" --code lambda_src --port "$port" \
+  --invoke-mode "$mode" --timeout 30 "${quiet[@]}" "${env_args[@]}" \
+  >"$workdir/emulator" 2>"$errors" &
+pids+=($!)
+url=$(wait_for_line "$!" "$workdir/emulator" "Function URL:" | sed 's/^Function URL: \([^ ]*\).*/\1/')
+
+cat <<EOF
+
+  Function URL ($handler.handler, $mode): $url
+  Try it (-N shows each token as it arrives):
+
+    curl -N $url -H "Content-Type: application/json" -d '{"prompt": "こんにちは"}'
+
+  Ctrl-C stops the demo.
+EOF
+wait "${pids[@]}"
