@@ -54,6 +54,19 @@ class InferenceProfile:
     @classmethod
     def of(cls, value: str | InferenceProfile) -> InferenceProfile:
         """Accept a profile or a bare id whose geography's Regions are known (``us.``)."""
+        profile_id = value.profile_id if isinstance(value, InferenceProfile) else value
+        _check_id(profile_id, "inference_profiles")
+        if not is_inference_profile_id(profile_id):
+            raise ValueError(
+                f"{profile_id!r} is a foundation model id, not an inference profile id: pass it "
+                "in models=."
+            )
+        if profile_id.startswith("global."):
+            raise ValueError(
+                f"{profile_id!r}: global inference profiles are not supported by "
+                "grant_bedrock_invoke (their foundation-model resource form is not confirmed "
+                "here); add that statement with function.add_to_role_policy(...)."
+            )
         if isinstance(value, InferenceProfile):
             profile = value
         else:
@@ -67,18 +80,6 @@ class InferenceProfile:
                     f"{value}` lists."
                 )
             profile = cls(value, KNOWN_DESTINATIONS[geography])
-        _check_id(profile.profile_id, "inference_profiles")
-        if not is_inference_profile_id(profile.profile_id):
-            raise ValueError(
-                f"{profile.profile_id!r} is a foundation model id, not an inference "
-                "profile id: pass it in models=."
-            )
-        if profile.profile_id.startswith("global."):
-            raise ValueError(
-                f"{profile.profile_id!r}: global inference profiles are not supported by "
-                "grant_bedrock_invoke (their foundation-model resource form is not confirmed "
-                "here); add that statement with function.add_to_role_policy(...)."
-            )
         if not profile.destination_regions:
             raise ValueError(
                 f"inference profile {profile.profile_id!r} needs at least one destination Region."
