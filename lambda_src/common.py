@@ -7,7 +7,8 @@
   standard retry mode: throttling before the first byte is retried with back-off).
 - The boto3 client is created once per sandbox, on first use, and reused by every invocation.
 - A request is ``{"prompt": "..."}``: the body of a Function URL (payload 2.0, possibly
-  base64) or API Gateway event, or the event itself when invoked directly.
+  base64) or API Gateway event, or the event itself when invoked directly; ``GET ?prompt=``
+  works too, for browsers' ``EventSource``.
 - Failures before the first byte (a bad request, Bedrock refusing) become ``RequestFailed``:
   an HTTP caller gets its status and a JSON body that says what is wrong; a direct invoke
   gets a function error whose type names it (``Function.BadRequest``,
@@ -153,8 +154,15 @@ def is_http(event: object) -> bool:
 
 
 def read_prompt(event: object) -> str:
-    """The prompt of a request, or ``BadRequest`` saying what is wrong with it."""
-    request = _json_body(event) if isinstance(event, Mapping) and is_http(event) else event
+    """The prompt of a request, or ``BadRequest`` saying what is wrong with it.
+
+    HTTP GET takes it from the query (``?prompt=...``), which is what a browser's
+    ``EventSource`` can send; other methods from the JSON body.
+    """
+    if isinstance(event, Mapping) and is_http(event):
+        request = _query(event) if _method(event) == "GET" else _json_body(event)
+    else:
+        request = event
     if not isinstance(request, Mapping):
         raise BadRequest(f"the request must be a JSON object like {EXAMPLE}, not {_kind(request)}")
     if "prompt" not in request:
@@ -171,6 +179,18 @@ def read_prompt(event: object) -> str:
             "(MAX_PROMPT_CHARS)"
         )
     return prompt
+
+
+def _method(event: Mapping[str, Any]) -> str:
+    http = (event.get("requestContext") or {}).get("http") or {}
+    return str(http.get("method") or event.get("httpMethod") or "").upper()
+
+
+def _query(event: Mapping[str, Any]) -> object:
+    query = event.get("queryStringParameters") or {}
+    if "prompt" not in query:
+        raise BadRequest("a GET request needs the prompt in the query: ?prompt=...")
+    return {"prompt": query["prompt"]}
 
 
 def _json_body(event: Mapping[str, Any]) -> object:

@@ -1,6 +1,8 @@
 """The five demo handlers behind the emulator's Function URL, against the fake Bedrock."""
 
+import http.client
 import json
+import urllib.parse
 from collections.abc import Callable
 
 import pytest
@@ -206,3 +208,33 @@ def test_sse_ends_with_a_deadline_done_event_before_the_timeout(function: Functi
     kind, data = parse_sse(body.decode())[-1]
     assert kind == "done"
     assert json.loads(data)["stopReason"] == "deadline"
+
+
+def test_sse_answers_a_browser_eventsource_get_with_the_prompt_in_the_query(
+    function: Function,
+) -> None:
+    emulator = function("stream_sse")
+    connection = http.client.HTTPConnection("127.0.0.1", emulator.port, timeout=30)
+    try:
+        query = urllib.parse.urlencode({"prompt": "こんにちは"})
+        connection.request("GET", f"/?{query}", headers={"Accept": "text/event-stream"})
+        response = connection.getresponse()
+        events = parse_sse(response.read().decode())
+    finally:
+        connection.close()
+    assert response.status == 200
+    assert "".join(data for kind, data in events if kind == "message") == JA_ANSWER
+    assert events[-1][0] == "done"
+
+
+def test_a_get_without_prompt_is_a_400(function: Function) -> None:
+    emulator = function("stream_sse")
+    connection = http.client.HTTPConnection("127.0.0.1", emulator.port, timeout=30)
+    try:
+        connection.request("GET", "/")
+        response = connection.getresponse()
+        error = json.loads(response.read())
+    finally:
+        connection.close()
+    assert response.status == 400
+    assert "?prompt=" in error["message"]
