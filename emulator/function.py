@@ -8,12 +8,14 @@ a function at its concurrency limit (``TooManyRequestsException``, HTTP 429). De
 
 import logging
 import threading
+import time
 
 from emulator.config import FunctionConfig
 from emulator.invocation import Invocation, InvocationRequest
 from emulator.sandbox import Sandbox
 
 log = logging.getLogger(__name__)
+_SETTLE_SECONDS = 1.0
 
 
 class Throttled(Exception):
@@ -76,12 +78,18 @@ class Function:
             sandbox.dead.wait(timeout=10)
 
     def _acquire(self, *, wait: bool) -> Sandbox:
+        settle_until = time.monotonic() + _SETTLE_SECONDS
         with self._cond:
             while True:
                 if self._closed:
                     raise Throttled("the emulator is shutting down")
                 if self._free:
                     return self._free.pop()
+                if time.monotonic() < settle_until and any(s.settling for s in self._all):
+                    # A sandbox just answered and is about to poll /next: reuse it (a warm
+                    # start) rather than start another for a client invoking in sequence.
+                    self._cond.wait(timeout=0.05)
+                    continue
                 if len(self._all) < self.max_sandboxes:
                     self._started += 1
                     sandbox = Sandbox(

@@ -63,7 +63,8 @@ class RuntimeApi:
     ``exit_status(wait)`` gives the runtime process's exit status, or None while it runs (a
     body cut by a crash is ``Runtime.ExitError``, one cut by a live process
     ``Runtime.TruncatedResponse``);
-    ``on_init_error`` receives what ``/init/error`` reported.
+    ``on_init_error`` receives what ``/init/error`` reported; ``on_waiting`` is called each
+    time the runtime polls ``/next`` (it is ready for an event).
     """
 
     def __init__(
@@ -72,10 +73,12 @@ class RuntimeApi:
         name: str,
         exit_status: Callable[[float], int | None],
         on_init_error: Callable[[FunctionError], None],
+        on_waiting: Callable[[], None] = lambda: None,
         shape_bandwidth: bool = False,
     ) -> None:
         self._exit_status = exit_status
         self._on_init_error = on_init_error
+        self._on_waiting = on_waiting
         self._shape_bandwidth = shape_bandwidth
         self._cond = threading.Condition()
         self.state = State.STARTING
@@ -92,6 +95,11 @@ class RuntimeApi:
             self.state = State.STOPPED
             self._cond.notify_all()
         self._server.close()
+
+    def idle(self) -> bool:
+        """True while the runtime waits in ``/next`` with no invocation for it."""
+        with self._cond:
+            return self.state is State.WAITING and self._pending is None
 
     def deliver(self, invocation: Invocation) -> None:
         """Hand ``invocation`` to the runtime's current or next ``/next``."""
@@ -144,6 +152,7 @@ class RuntimeApi:
         ready_from = (State.STARTING, State.RESPONDED)
         if not self._transition(exchange, ready_from, State.WAITING):
             return
+        self._on_waiting()
         with self._cond:
             # An invocation that already ended (e.g. failed while queued) is never delivered.
             while (

@@ -45,12 +45,13 @@ class Sandbox:
         self._current: Invocation | None = None
         self._init_error: FunctionError | None = None
         self._killed_because: str | None = None
-        self._initialised = False
+        self._handed_out = True  # the pool got it already (it starts for an invocation)
         self.dead = threading.Event()
         self.runtime_api = RuntimeApi(
             name=f"runtime-api-{number}",
             exit_status=self._exit_status,
             on_init_error=self._init_failed,
+            on_waiting=self._runtime_waiting,
             shape_bandwidth=config.shape_bandwidth,
         )
         self._process: subprocess.Popen[bytes] | None = None
@@ -88,6 +89,7 @@ class Sandbox:
         """Run ``invocation`` here; the sandbox must be free."""
         with self._lock:
             self._current = invocation
+            self._handed_out = False
         start_line = f"START RequestId: {invocation.request_id} Version: $LATEST"
         log.info("[%s] %s", invocation.request_id, start_line)
         invocation.add_log(start_line.encode() + b"\n")
@@ -95,6 +97,13 @@ class Sandbox:
         threading.Thread(
             target=self._watch, args=(invocation,), name=f"sandbox-{self.number}-watch", daemon=True
         ).start()
+
+    @property
+    def settling(self) -> bool:
+        """Its invocation ended but its runtime has not polled ``/next`` yet."""
+        with self._lock:
+            ended = self._current is None or self._current.finished.is_set()
+            return ended and not self._handed_out and not self.dead.is_set()
 
     def kill(self, reason: str) -> None:
         """Kill the process group (idempotent); the exit monitor then retires the sandbox."""
@@ -129,8 +138,26 @@ class Sandbox:
         with self._lock:
             if self._current is invocation:
                 self._current = None
-            reusable = self._killed_because is None and self._init_error is None
-        if reusable and not self.dead.is_set() and self._exit_status(0) is None:
+        self._free_if_ready()
+
+    # --- availability --------------------------------------------------------------------
+    def _runtime_waiting(self) -> None:
+        self._free_if_ready()
+
+    def _free_if_ready(self) -> None:
+        """Free for the next invocation once both happened: the last invocation ended and the
+        runtime polls ``/next`` again (a runtime that dies after a response never gets one)."""
+        with self._lock:
+            ready = (
+                self._current is None
+                and not self._handed_out
+                and self._killed_because is None
+                and self._init_error is None
+                and not self.dead.is_set()
+                and self.runtime_api.idle()
+            )
+            self._handed_out = self._handed_out or ready
+        if ready:
             self._on_free(self)
 
     def _report(self, invocation: Invocation, assigned: float) -> None:

@@ -70,7 +70,11 @@ def slow_stream(event: dict[str, Any], response_stream: Any, context: Any) -> No
     response_stream.write("first\n")
     wait_for(param(event, "release"))
     response_stream.write("second\n")
+    for _ in range(int(param(event, "tail_kb") or 0)):
+        response_stream.write(b"z" * 1024)
     response_stream.end()
+    if param(event, "finished"):
+        Path(param(event, "finished")).touch()
 
 
 @streamify_response
@@ -117,13 +121,13 @@ def big_stream(event: dict[str, Any], response_stream: Any, context: Any) -> Non
         remaining -= len(piece)
 
 
-def sleepy(event: dict[str, Any], context: Any) -> str:
-    time.sleep(60)  # longer than the test's timeout: the emulator must kill it
-    return "too late"
-
-
-def crash(event: dict[str, Any], context: Any) -> None:
-    os._exit(3)
+def lifecycle(event: dict[str, Any], context: Any) -> int:
+    """Return the sandbox's pid; or sleep past any test timeout; or crash."""
+    if param(event, "do") == "sleep":
+        time.sleep(60)
+    if param(event, "do") == "crash":
+        os._exit(3)
+    return os.getpid()
 
 
 @streamify_response
