@@ -186,33 +186,17 @@ class FakeRuntimeApi:
                 if isinstance(event, h11.ConnectionClosed):
                     return
                 if isinstance(event, h11.Request):
-                    current = Recorded(
-                        event.method.decode(),
-                        event.target.decode(),
-                        [(k.decode(), v.decode()) for k, v in event.headers],
-                        head_time=time.monotonic(),
-                    )
-                    with self._lock:
-                        self.requests.append(current)
-                        self._lock.notify_all()
+                    current = self._begin(event)
                 elif isinstance(event, h11.Data) and current is not None:
-                    with self._lock:
-                        current.chunks.append((bytes(event.data), time.monotonic()))
-                        self._lock.notify_all()
-                    if (
-                        self.reset_after_chunks is not None
-                        and len(current.chunks) >= self.reset_after_chunks
-                    ):
-                        sock.setsockopt(
-                            socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
-                        )
-                        sock.close()
+                    if not self._record_chunk(current, bytes(event.data), sock):
                         return
                 elif isinstance(event, h11.EndOfMessage) and current is not None:
                     current.trailers = [(k.decode(), v.decode()) for k, v in event.headers]
                     self._mark(current)  # fully received; the answer may wait (GET /next)
-                    self._answer(conn, sock, current)
-                    if conn.our_state is h11.MUST_CLOSE or conn.their_state is h11.MUST_CLOSE:
+                    if not self._answer(conn, sock, current) or h11.MUST_CLOSE in (
+                        conn.our_state,
+                        conn.their_state,
+                    ):
                         return
                     conn.start_next_cycle()
                     current = None
@@ -222,17 +206,46 @@ class FakeRuntimeApi:
         finally:
             sock.close()
 
+    def _begin(self, request: h11.Request) -> Recorded:
+        recorded = Recorded(
+            request.method.decode(),
+            request.target.decode(),
+            [(k.decode(), v.decode()) for k, v in request.headers],
+            head_time=time.monotonic(),
+        )
+        with self._lock:
+            self.requests.append(recorded)
+            self._lock.notify_all()
+        return recorded
+
+    def _record_chunk(self, current: Recorded, data: bytes, sock: socket.socket) -> bool:
+        """Record one chunk; False after resetting the connection as a test asked."""
+        with self._lock:
+            current.chunks.append((data, time.monotonic()))
+            self._lock.notify_all()
+        if self.reset_after_chunks is None or len(current.chunks) < self.reset_after_chunks:
+            return True
+        # SO_LINGER with a zero timeout: close() sends a RST, not a FIN.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        sock.close()
+        return False
+
     def _mark(self, recorded: Recorded, *, broken: str | None = None) -> None:
         with self._lock:
             recorded.broken = broken
             recorded.complete = broken is None
             self._lock.notify_all()
 
-    def _answer(self, conn: h11.Connection, sock: socket.socket, request: Recorded) -> None:
-        if request.method == "GET" and request.target == NEXT:
+    def _answer(self, conn: h11.Connection, sock: socket.socket, request: Recorded) -> bool:
+        """Answer ``request``; False when the connection must end instead."""
+        if (
+            request.method == "GET"
+            and request.target == NEXT
+            and ("GET", "/next") not in self.answers
+        ):
             event = self._events.get()
             if event is None:
-                raise OSError("server closing")
+                return False
             headers = [(k, v) for k, v in event.headers.items()]
             headers.append(("Content-Length", str(len(event.body))))
             self.dispatch_times[event.request_id] = time.monotonic()
@@ -241,14 +254,19 @@ class FakeRuntimeApi:
                 + conn.send(h11.Data(data=event.body))
                 + conn.send(h11.EndOfMessage())
             )
-            return
+            return True
         status, body = 202, b'{"status":"OK"}'
         for (method, suffix), answer in self.answers.items():
             if request.method == method and request.target.endswith(suffix):
                 status, body = answer
+        if status == 0:  # a test asked for silence: hold the connection, never answer
+            while not self._closed:
+                time.sleep(0.05)
+            return False
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
         sock.sendall(
             conn.send(h11.Response(status_code=status, headers=headers))
             + conn.send(h11.Data(data=body))
             + conn.send(h11.EndOfMessage())
         )
+        return True
