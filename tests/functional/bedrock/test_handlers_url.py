@@ -238,3 +238,20 @@ def test_a_get_without_prompt_is_a_400(function: Function) -> None:
         connection.close()
     assert response.status == 400
     assert "?prompt=" in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("model_id", "native_key"),
+    [("us.amazon.nova-lite-v1:0", "messages"), ("meta.llama3-8b-instruct-v1:0", "prompt")],
+)
+def test_other_model_families_stream_only_their_text(
+    function: Function, shared_bedrock: FakeBedrock, model_id: str, native_key: str
+) -> None:
+    status, _, body, complete = post(
+        function("stream_text", MODEL_ID=model_id), prompt("こんにちは")
+    )
+    assert (status, complete) == (200, True)
+    assert body.decode() == JA_ANSWER  # no chunk JSON, whatever the family's shapes
+    sent = shared_bedrock.requests[-1]
+    assert sent["modelId"] == model_id
+    assert native_key in sent["body"]
