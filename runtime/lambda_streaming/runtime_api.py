@@ -7,7 +7,7 @@ logging. Paths and headers: Lambda docs "Using the Lambda runtime API for custom
 from __future__ import annotations
 
 from .http_connection import HttpConnection, HttpConnectionError
-from .wire import LAST_CHUNK, STREAMING_HEADERS, chunk_size_line, last_chunk, request_head
+from .wire import LAST_CHUNK, STREAMING_HEADERS, chunk_frame, last_chunk, request_head
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -174,10 +174,9 @@ class StreamingResponse:
 
     def send_chunk(self, data: bytes | bytearray | memoryview) -> None:
         """One HTTP chunk per call, sent at once. Empty data sends only a pending head."""
-        if len(data):
-            self._send(chunk_size_line(len(data)), data, b"\r\n")
-        elif self._head is not None:
-            self._send()
+        frame = chunk_frame(data)
+        if frame or self._head is not None:
+            self._send(*frame)
 
     def finish(self, trailers: tuple[tuple[str, str], ...], *, timeout: float | None) -> None:
         """Send the last chunk (with trailers if any), read Lambda's answer, close."""

@@ -48,16 +48,18 @@ def request_head(
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
-def chunk_size_line(size: int) -> bytes:
-    """The ``<hex size>\\r\\n`` line that opens a chunk of ``size`` bytes.
+def chunk_frame(data: bytes | bytearray | memoryview) -> tuple[bytes | bytearray | memoryview, ...]:
+    """The pieces of one HTTP chunk carrying ``data``: size line, data, CRLF.
 
-    The caller sends it, the data and ``CRLF`` in one ``sendmsg`` so that large chunks are never
-    copied. A zero size is refused: ``0\\r\\n`` is the last-chunk marker, and writing it for an
-    empty write would end the message early (h11's ``ChunkedWriter`` guards the same edge).
+    Returned as separate buffers so the caller can send them in one ``sendmsg`` without copying
+    a large chunk. Empty data gives no chunk at all: ``0\r\n`` is the last-chunk marker, and
+    writing it for an empty write would end the message early (h11's ``ChunkedWriter`` guards
+    the same edge).
     """
-    if size <= 0:
-        raise ValueError("an HTTP chunk must carry at least one byte")
-    return b"%X\r\n" % size
+    size = len(data)
+    if not size:
+        return ()
+    return (b"%X\r\n" % size, data, CRLF)
 
 
 def last_chunk(trailers: Iterable[tuple[str, str]] = ()) -> bytes:
