@@ -23,9 +23,21 @@ if [ ! -x .venv/bin/python ]; then
   "$(find_python)" -m venv .venv
 fi
 
+# bubblewrap: tests/infra runs the synthesized Lambda asset in an isolated root with it.
+if ! command -v bwrap >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null
+  else
+    echo "setup: bubblewrap is missing; install it (sudo apt-get install bubblewrap)" >&2
+  fi
+fi
+
 stamp=.venv/.requirements-stamp
-wanted=$(cat requirements*.txt runtime/requirements.txt scripts/setup.sh | sha256sum | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+wanted=$(cat requirements*.txt runtime/requirements.txt scripts/setup.sh package.json package-lock.json \
+  | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ] || [ ! -x node_modules/.bin/cdk ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+  # The CDK CLI (2.x) and the node 22 it runs on, exactly as package-lock.json pins them.
+  npm ci --no-audit --no-fund --loglevel=error
   echo "$wanted" >"$stamp"
 fi

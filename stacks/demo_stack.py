@@ -1,12 +1,12 @@
 """The demo stack: the reference article's five Bedrock functions, each a StreamingPythonFunction.
 
-| construct       | handler                    | what it shows                                   |
-|-----------------|----------------------------|-------------------------------------------------|
-| Buffered        | buffered.handler           | InvokeModel, whole JSON answer at once          |
-| Aggregated      | aggregated.handler         | Bedrock stream, aggregated, returned at the end |
-| StreamText      | stream_text.handler        | Bedrock stream streamed as plain text           |
-| StreamSse       | stream_sse.handler         | the same as Server-Sent Events                  |
-| StreamLangchain | stream_langchain.handler   | LangChain's ChatBedrockConverse, streamed       |
+| construct       | handler                  | URL mode        | shows                           |
+|-----------------|--------------------------|-----------------|---------------------------------|
+| Buffered        | buffered.handler         | BUFFERED        | InvokeModel, whole JSON at once |
+| Aggregated      | aggregated.handler       | BUFFERED        | the stream aggregated to text   |
+| StreamText      | stream_text.handler      | RESPONSE_STREAM | the stream as plain text        |
+| StreamSse       | stream_sse.handler       | RESPONSE_STREAM | the same as Server-Sent Events  |
+| StreamLangchain | stream_langchain.handler | RESPONSE_STREAM | LangChain's streamed answer     |
 
 Every function may invoke exactly the configured model and nothing else in Bedrock. The stack
 is the only place with outputs (the URLs). app.py reads its settings from CDK context.
@@ -31,13 +31,15 @@ DEFAULT_MODEL_ID = "anthropic.claude-3-haiku-20240307-v1:0"
 DEFAULT_REGION = "us-east-1"
 LAMBDA_SRC = Path(__file__).resolve().parent.parent / "lambda_src"
 
-#: (construct id, handler, requirements file in lambda_src or None for the default).
+_STREAM, _BUFFER = lambda_.InvokeMode.RESPONSE_STREAM, lambda_.InvokeMode.BUFFERED
+#: (construct id, handler, Function URL mode as in the article, requirements file in
+#: lambda_src or None for lambda_src/requirements.txt).
 DEMO_FUNCTIONS = (
-    ("Buffered", "buffered.handler", None),
-    ("Aggregated", "aggregated.handler", None),
-    ("StreamText", "stream_text.handler", None),
-    ("StreamSse", "stream_sse.handler", None),
-    ("StreamLangchain", "stream_langchain.handler", "requirements-langchain.txt"),
+    ("Buffered", "buffered.handler", _BUFFER, None),
+    ("Aggregated", "aggregated.handler", _BUFFER, None),
+    ("StreamText", "stream_text.handler", _STREAM, None),
+    ("StreamSse", "stream_sse.handler", _STREAM, None),
+    ("StreamLangchain", "stream_langchain.handler", _STREAM, "requirements-langchain.txt"),
 )
 
 
@@ -69,12 +71,13 @@ class StreamingDemoStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.functions: dict[str, StreamingPythonFunction] = {}
-        for name, handler, requirements in DEMO_FUNCTIONS:
+        for name, handler, invoke_mode, requirements in DEMO_FUNCTIONS:
             function = StreamingPythonFunction(
                 self,
                 name,
                 entry=settings.entry,
                 handler=handler,
+                invoke_mode=invoke_mode,
                 requirements=settings.entry / requirements if requirements else None,
                 architecture=settings.architecture,
                 runtime_mode=settings.runtime_mode,

@@ -55,19 +55,25 @@ def cloudfront_distribution(
 
 
 def streaming_rest_api(
-    scope: Construct, function: lambda_.IFunction, *, iam_auth: bool
+    scope: Construct, function: lambda_.IFunction, *, iam_auth: bool, stream: bool = True
 ) -> apigateway.RestApi:
-    """A regional REST API proxying every path and method to ``function``, streamed."""
+    """A regional REST API proxying every path and method to ``function``.
+
+    ``stream=False`` gives the classic buffered proxy (29 s, 10 MB) for buffered handlers.
+    """
     integration = apigateway.LambdaIntegration(
         function,
         proxy=True,
-        response_transfer_mode=apigateway.ResponseTransferMode.STREAM,
-        timeout=Duration.minutes(15),
+        response_transfer_mode=apigateway.ResponseTransferMode.STREAM
+        if stream
+        else apigateway.ResponseTransferMode.BUFFERED,
+        timeout=Duration.minutes(15) if stream else Duration.seconds(29),
     )
     api = apigateway.RestApi(
         scope,
         "RestApi",
-        description="Streams the function's response (ResponseTransferMode STREAM)",
+        description="Proxies every path and method to the function"
+        + (" and streams its response" if stream else ""),
         endpoint_types=[apigateway.EndpointType.REGIONAL],
         cloud_watch_role=False,
         deploy_options=apigateway.StageOptions(tracing_enabled=True),

@@ -27,7 +27,14 @@ from pathlib import Path
 from typing import Any
 
 import jsii
-from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling, Stack
+from aws_cdk import (
+    Annotations,
+    AssetHashType,
+    BundlingOptions,
+    DockerImage,
+    ILocalBundling,
+    Stack,
+)
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
@@ -44,7 +51,11 @@ from stacks.target import Target
 
 # A tiny directory CDK can point sources without input files at; bundling never reads it.
 _NO_INPUT = Path(__file__).resolve().parent / "_no_input"
-_LAYOUT_VERSION = "1"  # bump when lay_out() changes what it produces
+_LAYOUT_VERSION = "1"
+#: The id of the synth-time warning about an interpreter Lambda cannot start.
+INTERPRETER_WARNING_ID = (
+    "@lambda-streaming/interpreter-glibc"  # bump when lay_out() changes what it produces
+)
 
 
 class InterpreterSource(ABC):
@@ -312,6 +323,7 @@ def python_layer(
                 "use the same interpreter source for every function of a stack."
             )
         return layer
+    warnings = source.validate(target, bundling=stack.bundling_required)
     layer = lambda_.LayerVersion(
         stack,
         layer_id,
@@ -321,5 +333,7 @@ def python_layer(
         description=f"CPython {target.python_version} ({target.machine}) as /opt/bin + /opt/lib, "
         f"from {source.describe()}",
     )
+    for warning in warnings:
+        Annotations.of(layer).add_warning_v2(INTERPRETER_WARNING_ID, warning)
     layers[layer_id] = (source.key, layer)
     return layer

@@ -57,7 +57,6 @@ _RESERVED_ENVIRONMENT = frozenset(
 PYTHON_ENV = "LAMBDA_STREAMING_PYTHON"
 EXEC_WRAPPER_ENV = "AWS_LAMBDA_EXEC_WRAPPER"
 PUBLIC_URL_WARNING_ID = "@lambda-streaming/public-function-url"
-INTERPRETER_WARNING_ID = "@lambda-streaming/interpreter-glibc"
 
 
 class RuntimeMode(enum.Enum):
@@ -108,6 +107,7 @@ class StreamingPythonFunction(Construct):
         python_layer: lambda_.ILayerVersion | None = None,
         exclude: Sequence[str] = packaging.DEFAULT_EXCLUDES,
         auth_type: lambda_.FunctionUrlAuthType = lambda_.FunctionUrlAuthType.AWS_IAM,
+        invoke_mode: lambda_.InvokeMode = lambda_.InvokeMode.RESPONSE_STREAM,
         cors: lambda_.FunctionUrlCorsOptions | None = None,
         cloudfront: bool = False,
         rest_api: bool = False,
@@ -134,6 +134,9 @@ class StreamingPythonFunction(Construct):
         :param exclude: glob patterns of entry names left out of the asset.
         :param auth_type: Function URL auth: ``AWS_IAM`` (default, SigV4-signed callers only)
             or ``NONE`` (public; a synth-time warning says what that costs).
+        :param invoke_mode: ``RESPONSE_STREAM`` (default; up to 200 MB, first byte at once) or
+            ``BUFFERED`` for a handler that returns its whole answer (6 MB; the URL reads
+            ``statusCode``/``headers``/``body`` from it, as for the managed runtimes).
         :param cors: CORS of the Function URL (default: none).
         :param cloudfront: put a CloudFront distribution with Origin Access Control in front.
         :param rest_api: add an API Gateway REST API streaming the function's response.
@@ -202,7 +205,7 @@ class StreamingPythonFunction(Construct):
 
         self.function_url = self.function.add_function_url(
             auth_type=auth_type,
-            invoke_mode=lambda_.InvokeMode.RESPONSE_STREAM,
+            invoke_mode=invoke_mode,
             cors=cors,
         )
         if auth_type == lambda_.FunctionUrlAuthType.NONE:
@@ -224,6 +227,7 @@ class StreamingPythonFunction(Construct):
                 self,
                 self.function,
                 iam_auth=auth_type == lambda_.FunctionUrlAuthType.AWS_IAM,
+                stream=invoke_mode == lambda_.InvokeMode.RESPONSE_STREAM,
             )
         self._bedrock_policy: iam.Policy | None = None
 
@@ -247,8 +251,6 @@ class StreamingPythonFunction(Construct):
         if layer is not None:  # the user's own layout: bootstrap searches /opt/bin itself
             return lambda_.Runtime.PROVIDED_AL2023, layer, {}
         source = interpreter or InterpreterSource.python_build_standalone()
-        for warning in source.validate(target, bundling=Stack.of(self).bundling_required):
-            Annotations.of(self).add_warning_v2(INTERPRETER_WARNING_ID, warning)
         return (
             lambda_.Runtime.PROVIDED_AL2023,
             shared_python_layer(self, target, source),

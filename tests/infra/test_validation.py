@@ -12,7 +12,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Annotations, Match
 
 from stacks import InterpreterSource, RuntimeMode, StreamingPythonFunction
-from stacks.streaming_function import INTERPRETER_WARNING_ID
+from stacks.interpreter import INTERPRETER_WARNING_ID
 from tests.infra.conftest import HELLO
 
 ELF_MACHINES = {"x86_64": 62, "aarch64": 183}
@@ -121,7 +121,7 @@ def test_an_interpreter_newer_than_amazon_linux_2023_glibc_is_warned_about(
     annotations = Annotations.from_stack(stack)
     if warned:
         annotations.has_warning(
-            "/Test/Fn",
+            "/Test/CPython313Aarch64Directory",
             Match.string_like_regexp(
                 f"needs glibc 2.35, but Lambda's Amazon Linux 2023 has 2.34.*"
                 f"will not start on AWS.*{INTERPRETER_WARNING_ID}"
