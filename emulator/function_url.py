@@ -102,6 +102,10 @@ def _stream(exchange: Exchange, invocation: Invocation) -> None:
             invocation.request_id,
         )
         _drain(invocation, events)
+    except Exception:
+        log.exception("[%s] Function URL failed; draining the invocation", invocation.request_id)
+        exchange.abort()
+        _drain(invocation, events)
 
 
 def _stream_head(

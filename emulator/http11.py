@@ -68,6 +68,9 @@ class Exchange:
 
         Raises ``BodyError`` if the peer closes early or sends malformed framing.
         """
+        if self._connection.h11.they_are_waiting_for_100_continue:
+            # curl sends "Expect: 100-continue" before large bodies: do not make it wait.
+            self._connection.send(h11.InformationalResponse(status_code=100, headers=[]))
         while not self.body_done:
             try:
                 event = self._connection.next_event()

@@ -195,6 +195,11 @@ def _stream(exchange: Exchange, invocation: Invocation, *, tail: bool) -> None:
         )
         for _ in events:
             pass
+    except Exception:
+        log.exception("[%s] stream failed; draining the invocation", invocation.request_id)
+        exchange.abort()
+        for _ in events:
+            pass
 
 
 def _run_async(function: Function, request: InvocationRequest) -> None:

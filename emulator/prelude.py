@@ -14,6 +14,7 @@ Sans-IO, two halves:
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ HTTP_INTEGRATION_TYPE = "application/vnd.awslambda.http-integration-response"
 DELIMITER = b"\0" * 8
 # API Gateway requires the delimiter within the first 16 KB; we hold Function URLs to it too.
 MAX_PRELUDE_BYTES = 16 * 1024
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an HTTP header name (RFC 9110 token)
 # Framing is ours to choose; a function cannot set these.
 _HOP_BY_HOP = {"connection", "content-length", "transfer-encoding", "keep-alive", "trailer"}
 
@@ -90,10 +92,11 @@ def _metadata(document: dict[str, Any]) -> HttpMetadata:
     cookies = document.get("cookies") or []
     if not isinstance(cookies, list) or not all(isinstance(c, str) for c in cookies):
         raise PreludeError("cookies must be a list of strings")
-    for name, value in headers:
-        if not name or any(ch in name for ch in " :\r\n") or any(ch in value for ch in "\r\n\0"):
+    headers = [(name, value.strip(" \t")) for name, value in headers]
+    for name, value in [*headers, *(("set-cookie", cookie) for cookie in cookies)]:
+        if not _TOKEN.fullmatch(name) or any(ch in value for ch in "\r\n\0"):
             raise PreludeError(f"invalid header {name!r}: {value!r}")
-    return HttpMetadata(status, headers, list(cookies))
+    return HttpMetadata(status, headers, [cookie.strip(" \t") for cookie in cookies])
 
 
 def _as_list(value: object) -> list[object]:

@@ -172,3 +172,24 @@ def test_an_init_error_is_a_502_with_the_runtime_error(start_emulator: StartEmul
         response = client.response()
     assert response.status == 502
     assert "init failed on purpose" in json.loads(response.body)["errorMessage"]
+
+
+def test_curl_expect_100_continue_is_answered(start_emulator: StartEmulator) -> None:
+    emulator = start_emulator("echo", invoke_mode="BUFFERED")
+    result = subprocess.run(
+        [
+            CURL,
+            "-sS",
+            "-H",
+            "Expect: 100-continue",
+            "-H",
+            "Content-Type: text/plain",
+            "-d",
+            "hi",
+            emulator.function_url,
+        ],
+        capture_output=True,
+        timeout=30,
+        check=True,
+    )
+    assert json.loads(result.stdout)["event"]["body"] == "hi"

@@ -120,3 +120,11 @@ def test_buffered_http_shape_with_cookies_and_base64_body() -> None:
 def test_buffered_non_json_is_an_error_that_names_the_fix() -> None:
     with pytest.raises(PreludeError, match="RESPONSE_STREAM"):
         buffered_http_response(b"plain text")
+
+
+def test_header_names_must_be_tokens_and_values_are_trimmed() -> None:
+    with pytest.raises(PreludeError, match="invalid header"):
+        parse_metadata(b'{"headers": {"x(y)": "1"}}')
+    with pytest.raises(PreludeError, match="invalid header"):
+        parse_metadata(b'{"cookies": ["a=1\\r\\nx: y"]}')
+    assert parse_metadata(b'{"headers": {"x-a": "  v "}}').headers == [("x-a", "v")]
