@@ -299,7 +299,10 @@ class HttpServer:
 
     def _reject(self, connection: _Connection, error: Exception) -> None:
         """Answer a request we cannot parse with a 4xx, if a response is still possible."""
-        status = getattr(error, "error_status_hint", 400)
+        # h11 suggests 501 for an unknown transfer coding; every unparseable request is the
+        # client's to fix, so it gets a 4xx (h11's own 4xx hints, such as 431, are kept).
+        hint = getattr(error, "error_status_hint", 400)
+        status = hint if 400 <= hint < 500 else 400
         log.info("%s: bad request from %s:%s: %s", self._name, *connection.peer, error)
         if connection.h11.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
             return
