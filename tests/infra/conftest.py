@@ -9,8 +9,10 @@ build cache (stacks/build_cache.py).
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -84,3 +86,70 @@ def fresh_stack(tmp_path: Path) -> Callable[..., cdk.Stack]:
         return stack(app(tmp_path / f"app{next(counter)}", bundle=False, **context), "Test")
 
     return make
+
+
+class CloudAssembly:
+    """What ``npx cdk synth`` wrote: the demo app synthesized offline by the pinned CLI."""
+
+    def __init__(self, outdir: Path, result: subprocess.CompletedProcess[str]) -> None:
+        self.outdir = outdir
+        self.result = result
+        self.template: dict[str, Any] = json.loads(
+            (outdir / "LambdaStreamingDemo.template.json").read_text()
+        )
+
+    def function(self, handler: str) -> dict[str, Any]:
+        """The AWS::Lambda::Function resource running ``handler``."""
+        for resource in self.template["Resources"].values():
+            if resource["Type"] == "AWS::Lambda::Function" and (
+                resource["Properties"]["Handler"] == handler
+            ):
+                return resource  # type: ignore[no-any-return]
+        raise KeyError(handler)
+
+    def asset_dir(self, code: dict[str, Any]) -> Path:
+        """The directory synth wrote for a Code/Content property (its S3Key names it)."""
+        return self.outdir / f"asset.{code['S3Key'].removesuffix('.zip')}"
+
+    def layer_dir(self, function: dict[str, Any]) -> Path:
+        (layer_ref,) = function["Properties"]["Layers"]
+        layer = self.template["Resources"][layer_ref["Ref"]]
+        return self.asset_dir(layer["Properties"]["Content"])
+
+
+@pytest.fixture(scope="session")
+def cli_synth(tmp_path_factory: pytest.TempPathFactory) -> CloudAssembly:
+    """The README's offline synth, run once: the pinned CLI, no network, no Docker.
+
+    It runs in a new network namespace (only a downed loopback), so anything that needs the
+    network (telemetry, notices, a download) fails it.
+    """
+    cdk_cli = REPO / "node_modules" / ".bin" / "cdk"
+    if not cdk_cli.exists():
+        pytest.fail("the pinned CDK CLI is missing: run scripts/setup.sh (npm ci)")
+    outdir = tmp_path_factory.mktemp("cli") / "cdk.out"
+    architecture = "arm64" if host_architecture() == lambda_.Architecture.ARM_64 else "x86_64"
+    command = [
+        "unshare",
+        "--user",
+        "--map-root-user",
+        "--net",
+        "--",
+        str(cdk_cli),
+        "synth",
+        "--quiet",
+        "--output",
+        str(outdir),
+        "--context",
+        f"interpreter={host_cpython()}",
+        "--context",
+        f"architecture={architecture}",
+    ]
+    env = {**os.environ, "PATH": f"{cdk_cli.parent}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("JSII_NODE", None)  # what a user's shell has: the CLI picks node from PATH
+    result = subprocess.run(
+        command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+    if result.returncode != 0:
+        pytest.fail(f"cdk synth failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return CloudAssembly(outdir, result)

@@ -2,8 +2,13 @@
 
 The root is a fresh tmpfs holding only the OS (``/usr``, ``/etc`` and the merged-usr links,
 read-only) plus the directories a test maps in: nothing of the repository, its virtual
-environment or this machine's Python installations is visible unless mapped. The network
-namespace is shared, so a process inside reaches loopback servers the test runs outside.
+environment, ``/root`` or ``/home`` is visible unless mapped, and the OS's own Pythons are
+masked (their executables replaced by ``/dev/null``, their libraries by empty directories), so a
+process inside can only use an interpreter that was mapped in. The network namespace is
+shared, so a process inside reaches loopback servers the test runs outside.
+
+What it is not: Amazon Linux 2023. The OS libraries are this machine's (glibc, OpenSSL), so it
+proves the asset is self-contained apart from the OS, not that it matches AL2023's OS.
 """
 
 from __future__ import annotations
@@ -36,8 +41,13 @@ def isolated(
     writable: Mapping[Path, str] = {},
     env: Mapping[str, str] = {},
     cwd: str = "/",
+    inherit_env: bool = False,
 ) -> list[str]:
-    """The argv running ``command`` in an isolated root with the given mappings and only ``env``."""
+    """The argv running ``command`` in an isolated root with the given mappings.
+
+    The environment is only ``env``, unless ``inherit_env`` keeps the caller's (``env`` then
+    overrides).
+    """
     args = [
         bwrap(),
         "--unshare-user",
@@ -45,8 +55,6 @@ def isolated(
         "--unshare-ipc",
         "--unshare-uts",
         "--die-with-parent",
-        "--new-session",
-        "--clearenv",
         "--proc",
         "/proc",
         "--dev",
@@ -54,8 +62,11 @@ def isolated(
         "--tmpfs",
         "/tmp",
     ]
+    if not inherit_env:
+        args.append("--clearenv")
     for directory in _OS_DIRS:
         args += ["--ro-bind", directory, directory]
+    args += _hide_host_pythons()
     for directory in _MERGED_USR:
         path = Path(directory)
         if path.is_symlink():
@@ -69,3 +80,17 @@ def isolated(
     for key, value in env.items():
         args += ["--setenv", key, value]
     return [*args, "--chdir", cwd, "--", *command]
+
+
+def _hide_host_pythons() -> list[str]:
+    args = []
+    for pattern in ("python*", "pip*", "pydoc*"):
+        for executable in sorted(Path("/usr/bin").glob(pattern)):
+            if executable.is_file() and not executable.is_symlink():
+                args += ["--ro-bind", "/dev/null", str(executable)]
+    for library in sorted(Path("/usr/lib").glob("python3*")):
+        if library.is_dir() and not library.is_symlink():
+            args += ["--tmpfs", str(library)]
+    if Path("/usr/local").is_dir():
+        args += ["--tmpfs", "/usr/local"]
+    return args
