@@ -63,9 +63,15 @@ def _takes_stream(function: Callable[..., object]) -> bool:
     code: CodeType | None = getattr(getattr(target, "__func__", target), "__code__", None)
     if code is None:
         return True  # an object we cannot look into (a callable instance): assume Node's shape
-    if code.co_flags & (_CO_GENERATOR | _CO_ASYNC_GENERATOR):
-        return False
     positional = code.co_argcount - (1 if hasattr(target, "__self__") else 0)
+    if code.co_flags & (_CO_GENERATOR | _CO_ASYNC_GENERATOR):
+        if positional == 2:
+            return False
+        raise TypeError(
+            f"generator handler {getattr(target, '__qualname__', target)} takes {positional} "
+            "positional arguments; a generator handler is handler(event, context) and yields "
+            "its chunks"
+        )
     if positional >= 3:
         return True
     if positional == 2 and not code.co_flags & _CO_COROUTINE:

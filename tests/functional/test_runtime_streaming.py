@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 
 import pytest
 
@@ -44,6 +45,29 @@ def test_each_write_arrives_before_the_handler_goes_on(
     gate.touch()
     (post,) = api.wait_for("POST", f"/{request_id}/response")
     assert [data for data, _ in post.chunks] == [b"first", b"second"]
+    runtime.stop()
+
+
+def test_the_response_post_opens_only_at_the_first_byte(
+    api: FakeRuntimeApi, start_runtime, tmp_path
+) -> None:
+    gate, started = tmp_path / "release", tmp_path / "started"
+    request_id = api.push(
+        {"parts": ["late"], "gate_before_first_write": str(gate), "started": str(started)}
+    )
+    runtime = start_runtime("basic.node_style")
+    deadline = time.monotonic() + 10
+    while not started.exists():
+        assert time.monotonic() < deadline, "the handler never started"
+        time.sleep(0.005)
+    # The handler runs but has not written. A runtime that opened the POST at dispatch would
+    # have sent its head before calling the handler; give such a head time to land, then
+    # check that none did (so a failure now could still go to /error).
+    time.sleep(0.2)
+    assert [r.method for r in api.requests] == ["GET"]
+    gate.touch()
+    (post,) = api.wait_for("POST", f"/{request_id}/response")
+    assert [data for data, _ in post.chunks] == [b"late"]
     runtime.stop()
 
 

@@ -88,6 +88,12 @@ def test_streamify_accepts_the_two_shapes_and_refuses_others() -> None:
         @streamify_response
         def wrong(event): ...
 
+    with pytest.raises(TypeError, match=r"a generator handler is handler\(event, context\)"):
+
+        @streamify_response
+        def generator_with_stream(event, response_stream, context):
+            yield "x"
+
     with pytest.raises(TypeError, match=r"async generator|async def"):
 
         @streamify_response

@@ -58,6 +58,9 @@ def _wait_for(path):
 
 @streamify_response
 def node_style(event, response_stream, context):
+    if event.get("gate_before_first_write"):
+        Path(event["started"]).touch()
+        _wait_for(event["gate_before_first_write"])
     response_stream.set_content_type("text/plain; charset=utf-8")
     for index, part in enumerate(event["parts"]):
         response_stream.write(part)
