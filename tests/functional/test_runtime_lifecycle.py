@@ -20,7 +20,7 @@ def test_context_carries_every_next_header(api: FakeRuntimeApi, start_runtime) -
             "Lambda-Runtime-Aws-Tenant-Id": "tenant-42",
         },
     )
-    runtime = start_runtime("basic.context_fields")
+    runtime = start_runtime("plain.context_fields")
     (post,) = api.wait_for("POST", f"/{request_id}/response")
     fields = post.json
     assert fields["aws_request_id"] == request_id
@@ -32,7 +32,14 @@ def test_context_carries_every_next_header(api: FakeRuntimeApi, start_runtime) -
     assert fields["tenant_id"] == "tenant-42"
     assert fields["identity"] == ["i", "p"]
     assert fields["client_context"] == {"custom": {"k": "v"}, "env": {"e": "1"}}
-    assert 25_000 < fields["remaining_ms"] <= 30_000
+    runtime.stop()
+
+
+def test_remaining_time_counts_down_from_the_deadline(api: FakeRuntimeApi, start_runtime) -> None:
+    request_id = api.push({}, deadline_in=30.0)
+    runtime = start_runtime("basic.remaining_ms")
+    (post,) = api.wait_for("POST", f"/{request_id}/response")
+    assert 25_000 < post.json <= 30_000
     runtime.stop()
 
 

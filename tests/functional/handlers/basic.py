@@ -13,26 +13,8 @@ def echo(event, context):
     return {"event": event, "request_id": context.aws_request_id}
 
 
-def context_fields(event, context):
-    return {
-        "aws_request_id": context.aws_request_id,
-        "function_name": context.function_name,
-        "function_version": context.function_version,
-        "memory_limit_in_mb": context.memory_limit_in_mb,
-        "invoked_function_arn": context.invoked_function_arn,
-        "log_group_name": context.log_group_name,
-        "log_stream_name": context.log_stream_name,
-        "tenant_id": context.tenant_id,
-        "identity": [
-            context.identity.cognito_identity_id,
-            context.identity.cognito_identity_pool_id,
-        ],
-        "client_context": None
-        if context.client_context is None
-        else {"custom": context.client_context.custom, "env": context.client_context.env},
-        "remaining_ms": context.get_remaining_time_in_millis(),
-        "trace_id": os.environ.get("_X_AMZN_TRACE_ID"),
-    }
+def remaining_ms(event, context):
+    return context.get_remaining_time_in_millis()
 
 
 def trace_id(event, context):

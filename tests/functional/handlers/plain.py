@@ -64,8 +64,14 @@ def context_fields(event, context):
         "log_group_name": context.log_group_name,
         "log_stream_name": context.log_stream_name,
         "tenant_id": context.tenant_id,
-        "identity": repr(context.identity),
-        "client_context": repr(context.client_context),
+        "identity": [
+            context.identity.cognito_identity_id,
+            context.identity.cognito_identity_pool_id,
+        ],
+        "client_context": None
+        if context.client_context is None
+        else {"custom": context.client_context.custom, "env": context.client_context.env},
+        "reprs": [repr(context.identity), repr(context.client_context)],
         "w3c": context.w3c(),
         "remaining_is_int": isinstance(context.get_remaining_time_in_millis(), int),
     }
