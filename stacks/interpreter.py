@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import weakref
 from abc import ABC, abstractmethod
@@ -122,7 +123,7 @@ class _PythonBuildStandalone(InterpreterSource):
         return "python-build-standalone via uv"
 
     def validate(self, target: Target, *, bundling: bool) -> list[str]:
-        if bundling and shutil.which(self._uv) is None:
+        if bundling and _find_uv(self._uv) is None:
             raise InterpreterLayoutError(
                 f"the default interpreter source runs `{self._uv} python install "
                 f"{target.pbs_request}`, but `{self._uv}` is not on PATH: install it "
@@ -134,7 +135,7 @@ class _PythonBuildStandalone(InterpreterSource):
 
     def layer_code(self, target: Target) -> lambda_.Code:
         key = digest(["pbs", _LAYOUT_VERSION, target.pbs_request])
-        return _local_asset(_NO_INPUT, key, _UvBundler(self._uv, target, key))
+        return _local_asset(_NO_INPUT, key, _UvBundler(_find_uv(self._uv) or self._uv, target, key))
 
 
 class _LambdaImage(InterpreterSource):
@@ -248,6 +249,7 @@ class _UvBundler:
                     **os.environ,
                     "UV_PYTHON_INSTALL_DIR": str(installs),
                     "UV_PYTHON_BIN_DIR": str(links),
+                    "NO_COLOR": "1",  # the error goes into our message verbatim
                 },
             )
             prefixes = sorted(installs.glob(f"*/bin/{self._target.interpreter_name}"))
@@ -259,6 +261,16 @@ class _UvBundler:
                     "InterpreterSource.directory(<CPython prefix>) instead."
                 )
             lay_out(prefixes[-1].parent.parent, out, self._target)
+
+
+def _find_uv(name: str) -> str | None:
+    """``uv`` on PATH, else the one installed next to the Python running the CDK app (a venv's
+    ``bin/``, where ``pip install uv`` puts it even when the venv is not activated)."""
+    found = shutil.which(name)
+    if found is None and name == "uv":
+        beside = Path(sys.executable).parent / "uv"
+        found = str(beside) if beside.is_file() and os.access(beside, os.X_OK) else None
+    return found
 
 
 def _fingerprint_prefix(prefix: Path, target: Target) -> list[str]:

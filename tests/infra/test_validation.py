@@ -131,14 +131,14 @@ def test_an_interpreter_newer_than_amazon_linux_2023_glibc_is_warned_about(
         annotations.has_no_warning("*", Match.any_value())
 
 
-def test_default_interpreter_needs_uv_only_when_assets_are_built(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("PATH", str(tmp_path))  # no uv here
+def test_python_build_standalone_needs_uv_only_when_assets_are_built(tmp_path: Path) -> None:
+    missing = InterpreterSource.python_build_standalone(uv="no-such-uv")
     skipped = cdk.Stack(
         cdk.App(outdir=str(tmp_path / "a"), context={"aws:cdk:bundling-stacks": []}), "Test"
     )
-    build(skipped)  # nothing will be built: fine
+    build(skipped, interpreter=missing)  # nothing will be built: fine
     bundled = cdk.Stack(cdk.App(outdir=str(tmp_path / "b")), "Test")
-    with pytest.raises(ValueError, match=r"`uv` is not on PATH: install it \(pip install uv\)"):
-        build(bundled)
+    with pytest.raises(
+        ValueError, match=r"`no-such-uv` is not on PATH: install it \(pip install uv\)"
+    ):
+        build(bundled, interpreter=missing)
