@@ -5,10 +5,14 @@ usage) or, if Bedrock fails mid-stream, with ``event: error`` (a Function URL ha
 already, so this in-band event is how a browser learns of it). Uses ConverseStream, so any
 model Converse supports works with the same code.
 
+A browser opening the URL itself (``GET`` without ``?prompt=``, accepting HTML) gets a small
+chat page (``chat_page.html``) that posts to the same URL and renders the stream as it arrives.
+
     curl -N http://127.0.0.1:8080/ -H "Content-Type: application/json" -d '{"prompt": "Hello"}'
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from common import RequestFailed, converse_stream, is_http, read_prompt
@@ -16,9 +20,24 @@ from common import RequestFailed, converse_stream, is_http, read_prompt
 from lambda_streaming import HttpMetadata, converse_text, sse_stream, streamify_response
 from lambda_streaming.sse import SSE_HEADERS
 
+CHAT_PAGE = (Path(__file__).parent / "chat_page.html").read_bytes()  # read once, at init
+CHAT_PAGE_HEADERS = {
+    "content-type": "text/html; charset=utf-8",
+    "cache-control": "no-cache",
+    "x-content-type-options": "nosniff",
+    # The page's own inline style and script, and fetch to this origin: nothing else.
+    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "script-src 'unsafe-inline'; connect-src 'self'; img-src data:; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'",
+}
+
 
 @streamify_response(content_type="text/event-stream; charset=utf-8")
 def handler(event: Any, context: Any) -> Iterator[Any]:
+    if wants_chat_page(event):
+        yield HttpMetadata(200, CHAT_PAGE_HEADERS)
+        yield CHAT_PAGE
+        return
     try:
         response = converse_stream(read_prompt(event))
     except RequestFailed as failure:
@@ -30,3 +49,18 @@ def handler(event: Any, context: Any) -> Iterator[Any]:
     if is_http(event):
         yield HttpMetadata(200, SSE_HEADERS)
     yield from sse_stream(converse_text(response), context=context)
+
+
+def wants_chat_page(event: Any) -> bool:
+    """A browser opening the URL: ``GET``, no ``?prompt=``, HTML accepted (``curl`` without
+    ``-H "Accept: text/html"`` still gets the 400 that says how to ask)."""
+    if not is_http(event):
+        return False
+    method = (event.get("requestContext") or {}).get("http", {}).get("method")
+    headers: Mapping[str, str] = event.get("headers") or {}
+    accept = next((value for name, value in headers.items() if name.lower() == "accept"), "")
+    return (
+        (method or event.get("httpMethod")) == "GET"
+        and "prompt" not in (event.get("queryStringParameters") or {})
+        and "text/html" in accept
+    )
