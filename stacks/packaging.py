@@ -98,7 +98,7 @@ def function_code(
 ) -> lambda_.Code:
     """The function's ``lambda_.Code``: bundled locally, hashed from its inputs."""
     runtime = runtime_dir()
-    requirements = replace(requirements, files=(runtime / "requirements.txt", *requirements.files))
+    requirements = with_runtime_requirements(requirements)
     key = digest(
         [
             "function",
@@ -122,6 +122,15 @@ def function_code(
         # The image is never pulled: local bundling always succeeds or raises.
         bundling=BundlingOptions(image=DockerImage.from_registry("scratch"), local=bundler),
     )
+
+
+def with_runtime_requirements(requirements: Requirements) -> Requirements:
+    """What the asset installs: the runtime's own requirements, then the function's.
+
+    One pip run resolves both, so they cannot disagree on a shared dependency's version.
+    """
+    runtime = runtime_dir() / "requirements.txt"
+    return replace(requirements, files=(runtime, *requirements.files))
 
 
 @jsii.implements(ILocalBundling)

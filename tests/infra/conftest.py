@@ -122,8 +122,11 @@ def cli_synth(tmp_path_factory: pytest.TempPathFactory) -> CloudAssembly:
     """The README's offline synth, run once: the pinned CLI, no network, no Docker.
 
     It runs in a new network namespace (only a downed loopback), so anything that needs the
-    network (telemetry, notices, a download) fails it.
+    network (telemetry, notices, a download) fails it. The only download a first synth needs,
+    the functions' dependencies from PyPI, is made beforehand into the build cache, which the
+    CLI's synth then uses, as a user's second synth would.
     """
+    _fill_dependency_cache()
     cdk_cli = REPO / "node_modules" / ".bin" / "cdk"
     if not cdk_cli.exists():
         pytest.fail("the pinned CDK CLI is missing: run scripts/setup.sh (npm ci)")
@@ -153,3 +156,15 @@ def cli_synth(tmp_path_factory: pytest.TempPathFactory) -> CloudAssembly:
     if result.returncode != 0:
         pytest.fail(f"cdk synth failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return CloudAssembly(outdir, result)
+
+
+def _fill_dependency_cache() -> None:
+    from stacks.demo_stack import DEMO_FUNCTIONS, LAMBDA_SRC
+    from stacks.dependencies import as_requirements, install
+    from stacks.packaging import with_runtime_requirements
+    from stacks.target import Target
+
+    target = Target.of("3.13", host_architecture())
+    for _, _, _, requirements in DEMO_FUNCTIONS:
+        wanted = as_requirements(LAMBDA_SRC / requirements if requirements else None, LAMBDA_SRC)
+        install(with_runtime_requirements(wanted), target)
