@@ -1,5 +1,5 @@
 # The two commands a newcomer needs (see README).
-.PHONY: demo test setup
+.PHONY: demo test setup bench bench-smoke
 
 demo:  ## set up, then run the local streaming demo (no AWS account needed)
 	scripts/demo.sh
@@ -9,3 +9,10 @@ test:  ## set up, then lint, type-check and run every test tier
 
 setup:  ## only install what the other targets need
 	scripts/setup.sh
+
+bench:  ## install the peers (bench/.peers/), run the benchmark (~10 min), write docs/benchmarks.md + chart
+	scripts/setup.sh && bench/setup_peers.sh
+	.venv/bin/python -m bench --markdown docs/benchmarks.md --chart docs/images/bench.png $(BENCH_ARGS)
+
+bench-smoke:  ## seconds: our runtime and the null sender, tiny counts (make test runs it too)
+	scripts/setup.sh && .venv/bin/python -m bench --smoke $(BENCH_ARGS)
