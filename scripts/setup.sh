@@ -32,6 +32,19 @@ if ! command -v bwrap >/dev/null 2>&1; then
   fi
 fi
 
+# chromium: tests/browser drive Debian's Chromium with Playwright (never a downloaded browser);
+# a Japanese font so the chat page's screenshot shows its answers.
+if ! command -v chromium >/dev/null 2>&1 || [ ! -d /usr/share/fonts/opentype/ipafont-gothic ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      chromium fonts-ipafont-gothic >/dev/null
+  else
+    echo "setup: chromium is missing; install it (sudo apt-get install chromium" \
+      "fonts-ipafont-gothic) or tests/browser are skipped" >&2
+  fi
+fi
+
 stamp=.venv/.requirements-stamp
 wanted=$(cat requirements*.txt runtime/requirements.txt scripts/setup.sh package.json package-lock.json \
   | sha256sum | cut -d' ' -f1)
