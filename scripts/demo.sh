@@ -7,7 +7,8 @@
 #
 # Options:
 #   --port N          the Function URL's port (default 8080; env PORT)
-#   --handler NAME    stream_text (default), stream_sse, stream_langchain, buffered, aggregated
+#   --handler NAME    stream_text (default), stream_sse (also serves a chat page to browsers),
+#                     stream_langchain, buffered, aggregated (env HANDLER)
 #   --token-delay S   the fake model's pause before each token (default 0.05)
 #   --verbose         show the emulator's and the function's logs
 #   --real-bedrock    no fake: the function calls Bedrock with your credentials (AWS_PROFILE or
@@ -16,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 port=${PORT:-8080}
-handler=stream_text
+handler=${HANDLER:-stream_text}
 token_delay=0.05
 verbose=0
 real=0
@@ -103,13 +104,17 @@ if [ "$verbose" = 1 ]; then errors=/dev/stderr; else errors="$workdir/emulator.e
 pids+=($!)
 url=$(wait_for_line "$!" "$workdir/emulator" "Function URL:" | sed 's/^Function URL: \([^ ]*\).*/\1/')
 
+chat_page=""
+if [ "$handler" = stream_sse ]; then
+  chat_page=$'\n'"  Or open the chat page in a browser: $url"$'\n'
+fi
 cat <<EOF
 
   Function URL ($handler.handler, $mode): $url
   Try it (-N shows each token as it arrives):
 
     curl -N $url -H "Content-Type: application/json" -d '{"prompt": "こんにちは"}'
-
+$chat_page
   Ctrl-C stops the demo.
 EOF
 wait "${pids[@]}"
