@@ -9,12 +9,14 @@ fake's own deterministic functions (``answer_for``, ``tokenize``).
 """
 
 import hashlib
+import http.client
 import json
 import os
 import re
 import shutil
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from emulator.bedrock import FakeBedrock
@@ -70,6 +72,32 @@ def test_a_browser_opening_the_url_gets_the_chat_page(
     box.press_sequentially("line 2")
     expect(box).to_have_value("line 1\nline 2")
     expect(log.locator("li")).to_have_count(0)
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "accept", "expected"),
+    [
+        ("GET", "/", "text/html,application/xhtml+xml,*/*;q=0.8", "200 text/html"),
+        ("GET", "/any/path", "text/html", "200 text/html"),
+        ("GET", "/", "*/*", "400 application/json"),  # curl: the 400 that says how to ask
+        ("GET", "/?prompt=Hello", "text/html", "200 text/event-stream"),
+        ("POST", "/", "text/html", "200 text/event-stream"),
+    ],
+)
+def test_only_a_browser_opening_the_url_gets_the_page(
+    function: RunningFunction, method: str, target: str, accept: str, expected: str
+) -> None:
+    port = int(function.url.rsplit(":", 1)[1].strip("/"))
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        body = json.dumps({"prompt": "Hello"}) if method == "POST" else None
+        connection.request(method, target, body=body, headers={"Accept": accept})
+        response = connection.getresponse()
+        response.read()
+    finally:
+        connection.close()
+    content_type = (response.getheader("content-type") or "").split(";")[0]
+    assert f"{response.status} {content_type}" == expected
 
 
 def test_first_tokens_show_while_bedrock_is_still_generating(
