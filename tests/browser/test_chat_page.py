@@ -223,6 +223,7 @@ def test_stop_aborts_the_request_and_no_later_token_reaches_the_page(
     expect(turn).to_have_attribute("data-state", "stopped")
     expect(turn.locator(".meta")).to_have_text(re.compile(r"^first token \d+ ms · stopped$"))
     expect(page.get_by_role("button", name="Send")).to_be_enabled()
+    expect(page.get_by_label("Your message")).to_be_focused()  # ready to type again
 
     # Let Bedrock finish: the function streams the rest of the answer and ends. The page,
     # having aborted, must not show any of it.
