@@ -72,15 +72,12 @@ def measure(peers: list[Peer], counts: phases.Counts, log) -> dict:  # type: ign
         )
         for _ in range(counts.cold):
             for peer in order:
-                samples["cold_start_ms"][peer.name].append(phases.cold_start_ms(peer, log))
-        for peer in order:
-            if BUFFERED in peer.modes:
-                for metric, value in phases.buffered(peer, counts, log).items():
+                for metric, value in phases.cold_start(peer, log).items():
                     samples[metric][peer.name].append(value)
-        for peer in order:
-            if STREAMING in peer.modes:
-                for metric, value in phases.streaming(peer, counts, log).items():
-                    samples[metric][peer.name].append(value)
+        for phase, mode in ((phases.buffered, BUFFERED), (phases.streaming, STREAMING)):
+            for name, figures in phase([p for p in order if mode in p.modes], counts, log).items():
+                for metric, value in figures.items():
+                    samples[metric][name].append(value)
         if any(peer.name == "ours" for peer in peers):
             direct = samples["chunk_p50_ms"]["ours"][-1]
             for metric, value in e2e.run(counts, direct).items():

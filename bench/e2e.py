@@ -2,7 +2,8 @@
 
 - tokens per second: the demo's ``lambda_src/stream_text.py``, unmodified, against the fake
   Bedrock at zero token delay; each token is one chunk at the client; rate = tokens / (request
-  sent -> last token received), the sandbox warm;
+  sent -> last token received), the sandbox warm; and, as the reference, the same
+  InvokeModelWithResponseStream read by boto3 straight from the fake (no Lambda in between);
 - the front door's added latency per chunk: ``peers/ours/streaming.py``'s ticks through the
   Function URL, write -> arrival at the HTTP client (p50), minus the same handler's write ->
   arrival at the bench's Runtime API in the same repetition.
@@ -13,6 +14,8 @@ import socket
 import statistics
 import time
 from urllib.parse import urlsplit
+
+import boto3
 
 from bench.peers import PEERS_DIR, REPO
 from bench.phases import Counts, chunk_latencies_ms, percentile
@@ -46,6 +49,41 @@ def post_stream(url: str, body: bytes) -> tuple[int, list[Chunk]]:
         return sent, list(iter_chunks(rfile, {}))
 
 
+def _direct(url: str, requests: int) -> dict[str, float]:
+    """The demo's Bedrock call (Claude, native body), made by boto3 in this process."""
+    client = boto3.client(
+        "bedrock-runtime",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+    )
+    body = json.dumps(
+        {
+            "anthropic_version": "bedrock-2023-05-31",
+            "max_tokens": 1000,
+            "messages": [{"role": "user", "content": PROMPT}],
+        }
+    )
+    rates, first_tokens = [], []
+    for attempt in range(requests + 1):
+        sent = time.monotonic_ns()
+        response = client.invoke_model_with_response_stream(
+            modelId="anthropic.claude-3-haiku-20240307-v1:0", body=body
+        )
+        arrivals = []
+        for event in response["body"]:
+            if b"content_block_delta" in event["chunk"]["bytes"]:
+                arrivals.append(time.monotonic_ns())
+        if attempt:  # the first request opens the connection
+            rates.append(len(arrivals) / ((arrivals[-1] - sent) / 1e9))
+            first_tokens.append((arrivals[0] - sent) / 1e6)
+    return {
+        "e2e_direct_tokens_per_s": statistics.median(rates),
+        "e2e_direct_first_token_ms": statistics.median(first_tokens),
+    }
+
+
 def run(counts: Counts, direct_chunk_p50_ms: float) -> dict[str, float]:
     with FakeBedrock(token_delay=0.0) as fake:
         config = FunctionConfig(
@@ -54,6 +92,7 @@ def run(counts: Counts, direct_chunk_p50_ms: float) -> dict[str, float]:
             env={"BEDROCK_ENDPOINT_URL": fake.url},
             timeout=30.0,
         )
+        direct = _direct(fake.url, counts.e2e_requests)
         rates, first_tokens = [], []
         with Emulator(config) as emulator:
             body = json.dumps({"prompt": PROMPT}).encode()
@@ -74,6 +113,7 @@ def run(counts: Counts, direct_chunk_p50_ms: float) -> dict[str, float]:
     through_url = percentile(latencies, 50)
     return {
         "e2e_tokens_per_s": statistics.median(rates),
+        **direct,
         "e2e_first_token_ms": statistics.median(first_tokens),
         "e2e_chunk_p50_ms": through_url,
         "e2e_added_ms": through_url - direct_chunk_p50_ms,

@@ -4,9 +4,11 @@ Counts come from ``Counts`` (the full bench or the seconds-long smoke mode). Eve
 its own runtime process(es) on a fresh Runtime API (``session.py``).
 """
 
+import contextlib
 import math
 import re
 import statistics
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
 
@@ -20,8 +22,8 @@ _STAMP = re.compile(rb'"t":"(\d+)"')
 
 @dataclass(frozen=True)
 class Counts:
-    reps: int = 5  # interleaved repetitions; every figure is a median over them
-    cold: int = 6  # cold starts per peer per repetition
+    reps: int = 10  # interleaved repetitions; every figure is a median over them
+    cold: int = 5  # cold starts per peer per repetition
     warmup: int = 200  # invocations before any warm measurement
     buffered: int = 2000  # trivial buffered invocations measured per repetition
     segments: int = 5  # streaming: segments of `segment` invocations (10,000 for the growth)
@@ -60,66 +62,108 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[max(1, math.ceil(q / 100 * len(ordered))) - 1]
 
 
-def cold_start_ms(peer: Peer, log: IO[bytes]) -> float:
-    """Spawn -> first ``GET /next``; the process is killed at once."""
+def cold_start(peer: Peer, log: IO[bytes]) -> dict[str, float]:
+    """Spawn -> first ``GET /next``; then the first (trivial) invocation, dispatch -> response
+    read, where work put off at init shows up."""
     mode = peer.modes[0]
     with Session(peer, mode, log) as session:
-        return session.cold_start_ns / 1e6
+        first = session.invoke(TRIVIAL)
+        return {
+            "cold_start_ms": session.cold_start_ns / 1e6,
+            "first_invoke_ms": (first.end_ns - first.dispatch_ns) / 1e6,
+        }
 
 
-def buffered(peer: Peer, counts: Counts, log: IO[bytes]) -> dict[str, float]:
-    with Session(peer, BUFFERED, log) as session:
-        session.invoke(TRIVIAL)
-        idle = session.memory_kib("VmRSS")
-        session.run(TRIVIAL, counts.warmup)
-        before = session.cpu_ns()
-        session.run(TRIVIAL, counts.buffered)
-        cpu = session.cpu_ns() - before
-    return {
-        "cpu_buffered_us": cpu / counts.buffered / 1e3,
-        "rss_idle_buffered_mib": idle / 1024,
-    }
-
-
-def streaming(peer: Peer, counts: Counts, log: IO[bytes]) -> dict[str, float]:
-    """Trivial streams (CPU, RSS growth), ticks (TTFB, per-chunk latency), 50 MiB streams."""
-    values: dict[str, float] = {}
-    with Session(peer, STREAMING, log) as session:
-        session.invoke(TRIVIAL)
-        values["rss_idle_streaming_mib"] = session.memory_kib("VmRSS") / 1024
-        session.run(TRIVIAL, counts.warmup)
-        rss_before = session.memory_kib("VmRSS")
-        cpu = []
+def buffered(peers: list[Peer], counts: Counts, log: IO[bytes]) -> dict[str, dict[str, float]]:
+    """Trivial buffered invocations; the peers' processes take turns, a slice each."""
+    values: dict[str, dict[str, float]] = {peer.name: {} for peer in peers}
+    with _sessions(peers, BUFFERED, log) as sessions:
+        for session in sessions:
+            session.invoke(TRIVIAL)
+            values[session.peer.name]["rss_idle_buffered_mib"] = session.memory_kib("VmRSS") / 1024
+            session.run(TRIVIAL, counts.warmup)
+        cpu = dict.fromkeys(values, 0)
+        part = counts.buffered // counts.segments
         for _ in range(counts.segments):
-            start = session.cpu_ns()
-            session.run(TRIVIAL, counts.segment)
-            cpu.append((session.cpu_ns() - start) / counts.segment / 1e3)
-        values["cpu_streaming_us"] = statistics.median(cpu)
-        values["rss_growth_mib"] = (session.memory_kib("VmRSS") - rss_before) / 1024
-        values.update(ticks(session, counts))
-        values.update(big(session, counts))
+            for session in sessions:
+                start = session.cpu_ns()
+                session.run(TRIVIAL, part)
+                cpu[session.peer.name] += session.cpu_ns() - start
+    for name, used in cpu.items():
+        values[name]["cpu_buffered_us"] = used / (part * counts.segments) / 1e3
     return values
 
 
-def ticks(session: Session, counts: Counts) -> dict[str, float]:
+def streaming(peers: list[Peer], counts: Counts, log: IO[bytes]) -> dict[str, dict[str, float]]:
+    """Trivial streams (CPU, RSS growth), ticks (TTFB, per-chunk latency), 50 MiB streams.
+
+    All peers' processes are up together and take turns: a segment of trivial streams each,
+    then one ticks invocation each, then one 50 MiB stream each, so a busy moment of the
+    machine hits every peer alike.
+    """
+    values: dict[str, dict[str, float]] = {peer.name: {} for peer in peers}
+    with _sessions(peers, STREAMING, log) as sessions:
+        rss_before = {}
+        for session in sessions:
+            session.invoke(TRIVIAL)
+            values[session.peer.name]["rss_idle_streaming_mib"] = session.memory_kib("VmRSS") / 1024
+            session.run(TRIVIAL, counts.warmup)
+            rss_before[session.peer.name] = session.memory_kib("VmRSS")
+        cpu: dict[str, list[float]] = {name: [] for name in values}
+        for _ in range(counts.segments):
+            for session in sessions:
+                start = session.cpu_ns()
+                session.run(TRIVIAL, counts.segment)
+                cpu[session.peer.name].append((session.cpu_ns() - start) / counts.segment / 1e3)
+        for session in sessions:
+            name = session.peer.name
+            values[name]["cpu_streaming_us"] = statistics.median(cpu[name])
+            growth = session.memory_kib("VmRSS") - rss_before[name]
+            values[name]["rss_growth_mib"] = growth / 1024
+        for name, figures in ticks(sessions, counts).items():
+            values[name].update(figures)
+        for name, figures in big(sessions, counts).items():
+            values[name].update(figures)
+    return values
+
+
+@contextlib.contextmanager
+def _sessions(peers: list[Peer], mode: str, log: IO[bytes]) -> Iterator[list[Session]]:
+    sessions: list[Session] = []
+    try:
+        for peer in peers:
+            sessions.append(Session(peer, mode, log))
+        yield sessions
+    finally:
+        for session in sessions:
+            session.close()
+
+
+def ticks(sessions: list[Session], counts: Counts) -> dict[str, dict[str, float]]:
     params = {
         "op": "ticks",
         "n": counts.ticks,
         "size": counts.tick_size,
         "sleep_ms": counts.tick_ms,
     }
-    first_bytes, latencies = [], []
+    first_bytes: dict[str, list[float]] = {session.peer.name: [] for session in sessions}
+    latencies: dict[str, list[float]] = {session.peer.name: [] for session in sessions}
     for _ in range(counts.ticks_invocations):
-        invocation = session.invoke(params)
-        chunks = invocation.payload_chunks()
-        if len(chunks) != counts.ticks:
-            raise ValueError(f"{session.peer.name}: {len(chunks)} chunks for {counts.ticks} writes")
-        first_bytes.append((chunks[0].arrival_ns - invocation.dispatch_ns) / 1e6)
-        latencies += chunk_latencies_ms(chunks[1:])
+        for session in sessions:
+            name = session.peer.name
+            invocation = session.invoke(params)
+            chunks = invocation.payload_chunks()
+            if len(chunks) != counts.ticks:
+                raise ValueError(f"{name}: {len(chunks)} chunks for {counts.ticks} writes")
+            first_bytes[name].append((chunks[0].arrival_ns - invocation.dispatch_ns) / 1e6)
+            latencies[name] += chunk_latencies_ms(chunks[1:])
     return {
-        "ttfb_ms": statistics.median(first_bytes),
-        "chunk_p50_ms": percentile(latencies, 50),
-        "chunk_p99_ms": percentile(latencies, 99),
+        name: {
+            "ttfb_ms": statistics.median(first_bytes[name]),
+            "chunk_p50_ms": percentile(latencies[name], 50),
+            "chunk_p99_ms": percentile(latencies[name], 99),
+        }
+        for name in latencies
     }
 
 
@@ -134,20 +178,28 @@ def chunk_latencies_ms(chunks: list) -> list[float]:  # type: ignore[type-arg]
     return latencies
 
 
-def big(session: Session, counts: Counts) -> dict[str, float]:
+def big(sessions: list[Session], counts: Counts) -> dict[str, dict[str, float]]:
     params = {"op": "big", "n": counts.big_chunks, "size": counts.big_chunk}
     total = counts.big_chunks * counts.big_chunk
-    before = session.memory_kib("VmRSS")
-    session.reset_peak()
-    rates = []
+    before, rates = {}, {}
+    for session in sessions:
+        before[session.peer.name] = session.memory_kib("VmRSS")
+        rates[session.peer.name] = []
+        session.reset_peak()
     for _ in range(counts.big):
-        invocation = session.invoke(params)
-        if invocation.size != total:
-            raise ValueError(f"{session.peer.name}: {invocation.size} bytes of {total}")
-        rates.append(total / MIB / ((invocation.end_ns - invocation.dispatch_ns) / 1e9))
-    peak = session.memory_kib("VmHWM")
-    return {
-        "throughput_mib_s": statistics.median(rates),
-        "rss_peak_mib": peak / 1024,
-        "rss_peak_over_idle_mib": (peak - before) / 1024,
-    }
+        for session in sessions:
+            invocation = session.invoke(params)
+            if invocation.size != total:
+                raise ValueError(f"{session.peer.name}: {invocation.size} bytes of {total}")
+            seconds = (invocation.end_ns - invocation.dispatch_ns) / 1e9
+            rates[session.peer.name].append(total / MIB / seconds)
+    results = {}
+    for session in sessions:
+        name = session.peer.name
+        peak = session.memory_kib("VmHWM")
+        results[name] = {
+            "throughput_mib_s": statistics.median(rates[name]),
+            "rss_peak_mib": peak / 1024,
+            "rss_peak_over_idle_mib": (peak - before[name]) / 1024,
+        }
+    return results

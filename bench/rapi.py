@@ -28,6 +28,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+SPARE = 2  # workers kept waiting in accept()
 HEAD_BYTES = 64  # bytes kept from the start of each chunk: the handlers' timestamps live there
 _PRELUDE_TYPE = "application/vnd.awslambda.http-integration-response"
 _DELIMITER = b"\0" * 8
@@ -79,7 +80,14 @@ class RuntimeApi:
         self.first_next = threading.Event()
         self.init_error: bytes | None = None
         self.init_error_event = threading.Event()
-        threading.Thread(target=self._accept, daemon=True, name="rapi-accept").start()
+        # Workers wait in accept() themselves, so a fresh connection (ours and hayate open one
+        # per stream) is served without a thread being created on its critical path; a spare
+        # worker is started in the background whenever fewer than SPARE are waiting.
+        self._idle = 0
+        self._spawn = threading.Condition()
+        for _ in range(SPARE + 2):
+            self._start_worker()
+        threading.Thread(target=self._spawner, daemon=True, name="rapi-spawner").start()
 
     def submit(self, payload: bytes) -> Invocation:
         """Queue an event; the runtime's next (or pending) ``GET /next`` takes it."""
@@ -101,20 +109,42 @@ class RuntimeApi:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
+        with self._spawn:
+            self._spawn.notify_all()
+        self._listener.shutdown(socket.SHUT_RDWR)  # wakes the workers blocked in accept()
         self._listener.close()
         for connection in list(self._connections):
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
 
-    def _accept(self) -> None:
+    def _start_worker(self) -> None:
+        with self._spawn:
+            self._idle += 1
+        threading.Thread(target=self._worker, daemon=True, name="rapi-worker").start()
+
+    def _spawner(self) -> None:
+        while not self._closed:
+            with self._spawn:
+                while self._idle >= SPARE and not self._closed:
+                    self._spawn.wait()
+            if not self._closed:
+                self._start_worker()
+
+    def _worker(self) -> None:
         while True:
             try:
                 connection, _ = self._listener.accept()
             except OSError:
                 return
+            with self._spawn:
+                self._idle -= 1
+                if self._idle < SPARE:
+                    self._spawn.notify()
             connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._connections.add(connection)
-            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+            self._serve(connection)
+            with self._spawn:
+                self._idle += 1
 
     def _serve(self, connection: socket.socket) -> None:
         rfile = connection.makefile("rb", buffering=256 * 1024)

@@ -17,6 +17,7 @@ NONE = "\N{EN DASH}"
 # metric -> (label, unit, "lower" or "higher" is better)
 METRICS = {
     "cold_start_ms": ("cold start: spawn → first GET /next", "ms", "lower"),
+    "first_invoke_ms": ("first invocation after a cold start (dispatch → response)", "ms", "lower"),
     "cpu_buffered_us": ("runtime CPU per buffered invocation", "µs", "lower"),
     "cpu_streaming_us": ("runtime CPU per streaming invocation (1 chunk)", "µs", "lower"),
     "ttfb_ms": ("TTFB: event handed out → first body byte", "ms", "lower"),
@@ -33,7 +34,17 @@ METRICS = {
         "tok/s",
         "higher",
     ),
+    "e2e_direct_tokens_per_s": (
+        "→ the same stream read from the fake Bedrock directly by boto3: tokens/s",
+        "tok/s",
+        "higher",
+    ),
     "e2e_first_token_ms": ("end to end: request → first token", "ms", "lower"),
+    "e2e_direct_first_token_ms": (
+        "→ the same from the fake Bedrock directly by boto3: request → first token",
+        "ms",
+        "lower",
+    ),
     "e2e_chunk_p50_ms": ("end to end: chunk write → client, p50", "ms", "lower"),
     "e2e_added_ms": ("end to end: front door's added latency per chunk", "ms", "lower"),
 }
@@ -222,7 +233,8 @@ METHOD = """## Method
   its http-integration prelude is not counted as payload) and the null sender (a stdlib
   `http.client` loop, one `sendmsg` per chunk: the harness ceiling and latency floor).
 - **Cold start**: spawn → first `GET /next`, {cold} starts per peer per repetition, alternating
-  peers.
+  peers; then that process's first (trivial) invocation, dispatch → response read, so work put
+  off from init to the first event shows.
 - **CPU per invocation**: the runtime process's on-CPU time summed over its threads
   (`/proc/PID/task/*/schedstat`) divided by invocations: buffered, {buffered} trivial invocations
   after {warmup} warm-up; streaming, {segments} segments of {segment} one-chunk streams (median of
@@ -237,7 +249,8 @@ METHOD = """## Method
   {segments} {times} {segment} streaming invocations (growth).
 - **End to end** (ours only): the emulator's Function URL (`emulator/`), the demo's
   `lambda_src/stream_text.py` against the fake Bedrock with zero token delay, {e2e_requests}
-  warm requests (tokens/s = tokens / (request sent → last token)); and the ticks handler through
+  warm requests (tokens/s = tokens / (request sent → last token)), next to the same Bedrock
+  stream read by boto3 straight from the fake (no Lambda in between); and the ticks handler through
   the Function URL, {e2e_ticks_invocations} invocations: write → client p50, minus ours' p50 on
   the bench's Runtime API in the same repetition (= the front door's added latency).
 """
