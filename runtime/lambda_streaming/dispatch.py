@@ -8,7 +8,6 @@ failure after it ends the stream with error trailers. Every failure is also logg
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterable, Awaitable, Iterable
 
 from . import aio
@@ -24,8 +23,8 @@ from .errors import (
 from .http_response import HttpMetadata, HttpResponseStream
 from .logs import runtime_log
 from .marshal import marshal_result, unmarshal_event
-from .runtime_api import RuntimeApiError
-from .stream import REPLY_GRACE_SECONDS, ResponseStream, StreamState
+from .runtime_api import RuntimeApiError, reply_timeout
+from .stream import ResponseStream, StreamState
 from .streamify import StreamingHandler
 
 TYPE_CHECKING = False
@@ -61,7 +60,7 @@ class Dispatcher:
             self._report(invocation, error)
             return
         response = self._client.post_response(
-            invocation.request_id, body, content_type, timeout=_reply_timeout(invocation)
+            invocation.request_id, body, content_type, timeout=reply_timeout(invocation.deadline_ms)
         )
         if response.status == 413:
             runtime_log(
@@ -108,12 +107,8 @@ class Dispatcher:
             wire_error_type(error),
             body,
             cause,
-            timeout=_reply_timeout(invocation),
+            timeout=reply_timeout(invocation.deadline_ms),
         )
-
-
-def _reply_timeout(invocation: Invocation) -> float:
-    return max(invocation.deadline_ms / 1000 - time.time(), 0.0) + REPLY_GRACE_SECONDS
 
 
 def _call_node_style(

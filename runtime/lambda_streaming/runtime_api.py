@@ -6,6 +6,8 @@ logging. Paths and headers: Lambda docs "Using the Lambda runtime API for custom
 
 from __future__ import annotations
 
+import time
+
 from .http_connection import HttpConnection, HttpConnectionError
 from .wire import LAST_CHUNK, STREAMING_HEADERS, chunk_frame, last_chunk, request_head
 
@@ -23,6 +25,14 @@ ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
 XRAY_ERROR_CAUSE_HEADER = "Lambda-Runtime-Function-XRay-Error-Cause"
 # Go's runtime client drops the X-Ray cause above 1 MiB; Lambda would reject the request.
 MAX_XRAY_CAUSE_BYTES = 1024 * 1024
+# How long to wait for Lambda's answer to a post beyond the invocation's deadline: past it the
+# sandbox is being torn down anyway, so waiting longer could only hang a broken local setup.
+REPLY_GRACE_SECONDS = 5.0
+
+
+def reply_timeout(deadline_ms: int) -> float:
+    """Seconds to wait for the answer to a post made for an invocation with this deadline."""
+    return max(deadline_ms / 1000 - time.time(), 0.0) + REPLY_GRACE_SECONDS
 
 
 class RuntimeApiError(Exception):

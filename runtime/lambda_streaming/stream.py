@@ -13,9 +13,9 @@ trailers.
 from __future__ import annotations
 
 import enum
-import time
 
 from .errors import InvalidStreamingOperation, error_payload, wire_error_type
+from .runtime_api import reply_timeout
 from .wire import error_trailers
 
 TYPE_CHECKING = False
@@ -26,9 +26,6 @@ if TYPE_CHECKING:
     from .runtime_api import RuntimeApiClient, StreamingResponse
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
-# How long to wait for Lambda's 202 beyond the invocation's deadline: past it the sandbox is
-# being torn down anyway, so waiting longer could only hang a broken local setup.
-REPLY_GRACE_SECONDS = 5.0
 
 
 class StreamState(enum.Enum):
@@ -135,12 +132,12 @@ class ResponseStream:
         """
         if self._state in (StreamState.ENDED, StreamState.FAILED):
             return
+        was_open = self._state is StreamState.OPEN
         self._failure = error
-        if self._state is StreamState.OPEN:
-            payload = error_payload(error, self._request_id)
-            self._state = StreamState.FAILED
-            self._finish(error_trailers(wire_error_type(error), payload))
         self._state = StreamState.FAILED
+        if was_open:
+            payload = error_payload(error, self._request_id)
+            self._finish(error_trailers(wire_error_type(error), payload))
 
     # -- used by the runtime and by HttpResponseStream -------------------------------------
 
@@ -190,8 +187,7 @@ class ResponseStream:
 
     def _finish(self, trailers: tuple[tuple[str, str], ...]) -> None:
         assert self._wire is not None
-        timeout = max(self._deadline_ms / 1000 - time.time(), 0.0) + REPLY_GRACE_SECONDS
-        self._wire.finish(trailers, timeout=timeout)
+        self._wire.finish(trailers, timeout=reply_timeout(self._deadline_ms))
 
     def _require_ready(self, call: str, reason: str) -> None:
         if self._state is not StreamState.READY:
