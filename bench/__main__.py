@@ -12,7 +12,8 @@ with tiny counts, and draws no chart: it proves that every metric is still produ
 import argparse
 import datetime
 import json
-import statistics
+import os
+import resource
 import sys
 import time
 from collections import defaultdict
@@ -20,6 +21,8 @@ from pathlib import Path
 
 from bench import e2e, phases, report
 from bench.peers import BENCH, BUFFERED, PEERS, STREAMING, Peer
+
+IDLE_THRESHOLD = 0.1  # CPU-seconds per second used by other processes: above it, not idle
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=BENCH / "results", help="JSON/Markdown dir")
     parser.add_argument("--markdown", type=Path, help="also write the report here")
     parser.add_argument("--chart", type=Path, help="draw the PNG chart here")
-    parser.add_argument("--idle", default="unknown", help="was the machine otherwise idle?")
+    parser.add_argument(
+        "--idle", default="auto", help="was the machine otherwise idle? (auto: from /proc/stat)"
+    )
     args = parser.parse_args(argv)
 
     counts = phases.SMOKE if args.smoke else phases.Counts()
@@ -43,16 +48,28 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"peers not installed: {missing}; run bench/setup_peers.sh (or make bench)")
 
     args.out.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
+    started, machine_before, ours_before = time.monotonic(), _machine_cpu_s(), _own_cpu_s()
     with (args.out / "runtimes.log").open("wb") as log:
         samples = measure(peers, counts, log)
     results = report.summarize(samples, counts, peers, smoke=args.smoke, idle=args.idle)
-    results["wall_s"] = round(time.monotonic() - started, 1)
+    wall = time.monotonic() - started
+    results["wall_s"] = round(wall, 1)
+    # What the rest of the machine did meanwhile: all CPU time spent, minus the bench's own
+    # (this process and every runtime it started and reaped), per second of the run.
+    others = (_machine_cpu_s() - machine_before) - (_own_cpu_s() - ours_before)
+    results["other_processes_cpu_per_s"] = round(max(others, 0.0) / wall, 2)
+    if args.idle == "auto":
+        busy = results["other_processes_cpu_per_s"] >= IDLE_THRESHOLD
+        results["machine_otherwise_idle"] = "no" if busy else "yes"
     (args.out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
     markdown = report.markdown(results)
     (args.out / "latest.md").write_text(markdown)
     if args.markdown:
-        args.markdown.write_text(markdown)
+        notes = ""
+        if args.markdown.exists():  # hand-written notes below the marker survive a re-run
+            _, marker, notes = args.markdown.read_text().partition(report.NOTES_MARKER)
+            notes = marker + notes
+        args.markdown.write_text(markdown + ("\n" + notes if notes else ""))
     if args.chart:
         report.chart(args.out / "latest.json", args.chart)
     print(markdown)
@@ -88,8 +105,17 @@ def measure(peers: list[Peer], counts: phases.Counts, log) -> dict:  # type: ign
     }
 
 
-def median(values: list[float]) -> float:
-    return statistics.median(values)
+def _machine_cpu_s() -> float:
+    """CPU time spent by the whole machine (all CPUs, not idle or iowait) since boot."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_s() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 if __name__ == "__main__":
