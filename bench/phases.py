@@ -31,7 +31,7 @@ class Counts:
     ticks_invocations: int = 20  # ticks: invocations of `ticks` chunks, `tick_ms` apart
     ticks: int = 20
     tick_size: int = 64
-    tick_ms: int = 10
+    tick_ms: float = 10
     big: int = 10  # 50 MiB streams per repetition
     big_chunks: int = 800
     big_chunk: int = 64 * 1024
@@ -77,7 +77,7 @@ def cold_start(peer: Peer, log: IO[bytes]) -> dict[str, float]:
 def buffered(peers: list[Peer], counts: Counts, log: IO[bytes]) -> dict[str, dict[str, float]]:
     """Trivial buffered invocations; the peers' processes take turns, a slice each."""
     values: dict[str, dict[str, float]] = {peer.name: {} for peer in peers}
-    with _sessions(peers, BUFFERED, log) as sessions:
+    with sessions_of(peers, BUFFERED, log) as sessions:
         for session in sessions:
             session.invoke(TRIVIAL)
             values[session.peer.name]["rss_idle_buffered_mib"] = session.memory_kib("VmRSS") / 1024
@@ -102,7 +102,7 @@ def streaming(peers: list[Peer], counts: Counts, log: IO[bytes]) -> dict[str, di
     machine hits every peer alike.
     """
     values: dict[str, dict[str, float]] = {peer.name: {} for peer in peers}
-    with _sessions(peers, STREAMING, log) as sessions:
+    with sessions_of(peers, STREAMING, log) as sessions:
         rss_before = {}
         for session in sessions:
             session.invoke(TRIVIAL)
@@ -128,7 +128,7 @@ def streaming(peers: list[Peer], counts: Counts, log: IO[bytes]) -> dict[str, di
 
 
 @contextlib.contextmanager
-def _sessions(peers: list[Peer], mode: str, log: IO[bytes]) -> Iterator[list[Session]]:
+def sessions_of(peers: list[Peer], mode: str, log: IO[bytes] | None) -> Iterator[list[Session]]:
     sessions: list[Session] = []
     try:
         for peer in peers:

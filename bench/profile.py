@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.profile cpu --peer ours --mode streaming [--op trivial] [--count N]
     .venv/bin/python -m bench.profile syscalls --peer ours --mode streaming
+    .venv/bin/python -m bench.profile latency --peer ours
     .venv/bin/python -m bench.profile importtime --peer ours
 
 - ``cpu``: py-spy (bench venv) samples the warm process while it serves ``count`` invocations;
@@ -9,6 +10,9 @@
   (``bench/results/profile-*.txt``, for flamegraph tools); also user vs system CPU per
   invocation from ``/proc/PID/stat``.
 - ``syscalls``: ``strace -c -f`` over ``count`` invocations: system calls per invocation.
+- ``latency``: per-chunk write -> arrival p50 of ``--peer`` and the null sender side by side, for
+  pauses of 0.2, 1 and 10 ms between chunks (a long pause lets the CPUs go idle: waking them
+  is part of every runtime's latency on a VM).
 - ``importtime``: ``-X importtime`` of the process up to its first ``GET /next``: the modules
   that cost the most cold start (cumulative and own time, µs).
 """
@@ -17,11 +21,13 @@ import argparse
 import collections
 import os
 import signal
+import statistics
 import subprocess
 import time
 from pathlib import Path
 
-from bench.peers import BENCH, INSTALLED, PEERS
+from bench.peers import BENCH, INSTALLED, PEERS, Peer
+from bench.phases import Counts, sessions_of, ticks
 from bench.rapi import RuntimeApi
 from bench.session import Session
 
@@ -31,20 +37,30 @@ RESULTS = BENCH / "results"
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
-    parser.add_argument("kind", choices=["cpu", "syscalls", "importtime"])
+    parser.add_argument("kind", choices=["cpu", "syscalls", "latency", "importtime"])
     parser.add_argument("--peer", default="ours", choices=list(PEERS))
     parser.add_argument("--mode", default="streaming", choices=["buffered", "streaming"])
     parser.add_argument("--op", default="trivial", choices=["trivial", "ticks", "big"])
-    parser.add_argument("--count", type=int, default=5000)
+    parser.add_argument("--count", type=int, default=5000, help="invocations")
+    parser.add_argument("--chunks", type=int, help="chunks per ticks/big invocation")
+    parser.add_argument("--size", type=int, help="bytes per chunk")
+    parser.add_argument("--sleep-ms", type=float, default=1.0, help="ticks: pause between chunks")
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
-    params = {"op": args.op, "n": 20 if args.op == "ticks" else 800, "size": 64 * 1024}
-    if args.op == "ticks":
-        params.update(size=64, sleep_ms=1)
+    ticks = args.op == "ticks"
+    params = {
+        "op": args.op,
+        "n": args.chunks or (20 if ticks else 800),
+        "size": args.size or (64 if ticks else 64 * 1024),
+        "sleep_ms": args.sleep_ms,
+    }
     peer = PEERS[args.peer]
     if args.kind == "importtime":
         importtime(args.peer, args.mode, args.top)
+        return
+    if args.kind == "latency":
+        latency([peer, PEERS["null"]])
         return
     with Session(peer, args.mode) as session:
         session.run(params, 100)
@@ -148,6 +164,24 @@ def importtime(name: str, mode: str, top: int) -> None:
     )
     for cumulative, own_us, module in sorted(rows, reverse=True)[:top]:
         print(f"{cumulative:8d} µs cumulative {own_us:7d} µs own  {module}")
+
+
+def latency(peers: list[Peer]) -> None:
+    for pause in (0.2, 1, 10):
+        counts = Counts(ticks_invocations=30 if pause < 10 else 15, tick_ms=pause)
+        p50: dict[str, list[float]] = {peer.name: [] for peer in peers}
+        for turn in range(3):
+            order = peers[turn % 2 :] + peers[: turn % 2]
+            with sessions_of(order, "streaming", None) as sessions:
+                for session in sessions:
+                    session.run({"op": "trivial"}, 50)
+                for name, figures in ticks(sessions, counts).items():
+                    p50[name].append(figures["chunk_p50_ms"] * 1000)
+        cells = ", ".join(f"{name} {statistics.median(v):.1f} µs" for name, v in p50.items())
+        print(
+            f"{pause:>4} ms between chunks: write -> arrival p50 {cells} (median of 3 x "
+            f"{counts.ticks_invocations} invocations of {counts.ticks} chunks)"
+        )
 
 
 def _times(pid: int) -> tuple[int, int]:
