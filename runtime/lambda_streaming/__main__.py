@@ -29,9 +29,8 @@ def main() -> int:
         # Without a valid environment there may be no Runtime API to tell: the log must do.
         sys.stdout.write(f"[ERROR] {error.error_type}: {error}\n")
         return EXIT_INIT_ERROR
-    client = RuntimeApiClient(config.runtime_api)
     try:
-        return _serve(client, config)
+        return _serve(RuntimeApiClient(config.runtime_api), config)
     except RuntimeApiError as error:
         sys.stdout.write(f"[ERROR] Runtime.ApiError: {error}; the runtime stops\n")
         return EXIT_RUNTIME_API_ERROR

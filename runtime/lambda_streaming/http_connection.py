@@ -36,14 +36,24 @@ class HttpResponse:
         self.body = body
 
 
+def resolve(host: str, port: int) -> tuple[socket.AddressFamily, tuple[str, int]]:
+    """The address family and socket address of ``host:port``, looked up once.
+
+    Each streamed response opens a fresh connection; resolving the name every time would cost
+    a ``getaddrinfo`` (and its IDNA encoding) per invocation.
+    """
+    family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    return family, (str(address[0]), int(address[1]))
+
+
 class HttpConnection:
-    """A lazily opened connection to ``host:port`` with ``TCP_NODELAY`` set."""
+    """A lazily opened connection to a resolved address, with ``TCP_NODELAY`` set."""
 
-    __slots__ = ("_reader", "_sock", "host", "port")
+    __slots__ = ("_reader", "_sock", "address", "family")
 
-    def __init__(self, host: str, port: int) -> None:
-        self.host = host
-        self.port = port
+    def __init__(self, family: socket.AddressFamily, address: tuple[str, int]) -> None:
+        self.family = family
+        self.address = address
         self._sock: socket.socket | None = None
         self._reader: BinaryIO | None = None
 
@@ -54,10 +64,15 @@ class HttpConnection:
     def open(self) -> None:
         if self._sock is not None:
             return
-        sock = socket.create_connection((self.host, self.port))
-        # Each chunk must leave at once: without NODELAY a small chunk after a previous one can
-        # wait ~40 ms for a delayed ACK (Nagle).
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock = socket.socket(self.family, socket.SOCK_STREAM)
+        try:
+            # Each chunk must leave at once: without NODELAY a small chunk after a previous one
+            # can wait ~40 ms for a delayed ACK (Nagle).
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.connect(self.address)
+        except OSError:
+            sock.close()
+            raise
         self._sock = sock
         # Buffered: the head is read line by line without a syscall per byte. Nothing can be
         # buffered past the response, since the server answers only what was asked.
@@ -88,7 +103,8 @@ class HttpConnection:
         """Read one response. ``timeout`` bounds each read; ``None`` waits forever."""
         if self._sock is None or self._reader is None:
             raise HttpConnectionError("no request was sent on this connection")
-        self._sock.settimeout(timeout)
+        if self._sock.gettimeout() != timeout:  # settimeout() is an ioctl; skip it if unchanged
+            self._sock.settimeout(timeout)
         reader = self._reader
         status = _parse_status(_read_line(reader))
         headers: dict[str, str] = {}
@@ -100,8 +116,6 @@ class HttpConnection:
         body = _read_body(reader, headers)
         if headers.get("connection", "").lower() == "close" or "content-length" not in headers:
             self.close()
-        else:
-            self._sock.settimeout(None)
         return HttpResponse(status, headers, body)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from .http_connection import HttpConnection, HttpConnectionError
+from .http_connection import HttpConnection, HttpConnectionError, resolve
 from .wire import LAST_CHUNK, STREAMING_HEADERS, chunk_frame, last_chunk, request_head
 
 TYPE_CHECKING = False
@@ -90,11 +90,15 @@ class RuntimeApiClient:
     def __init__(self, address: str) -> None:
         host, sep, port = address.rpartition(":")
         if not sep or not port.isdigit():
-            raise ValueError(f"AWS_LAMBDA_RUNTIME_API={address!r} is not host:port")
+            raise RuntimeApiError(f"AWS_LAMBDA_RUNTIME_API={address!r} is not host:port")
         self.address = address
-        self._host = host.strip("[]")
-        self._port = int(port)
-        self._connection = HttpConnection(self._host, self._port)
+        try:
+            self._family, self._sockaddr = resolve(host.strip("[]"), int(port))
+        except OSError as error:
+            raise RuntimeApiError(
+                f"cannot resolve AWS_LAMBDA_RUNTIME_API={address}: {error}"
+            ) from None
+        self._connection = HttpConnection(self._family, self._sockaddr)
 
     def next_invocation(self) -> Invocation:
         """Long-poll for the next event. No timeout, as the docs require."""
@@ -135,7 +139,7 @@ class RuntimeApiClient:
         Nothing is sent yet: the request head leaves with the first chunk, in the same syscall.
         """
         path = f"{API_VERSION}/runtime/invocation/{request_id}/response"
-        connection = HttpConnection(self._host, self._port)
+        connection = HttpConnection(self._family, self._sockaddr)
         headers = (*STREAMING_HEADERS, ("Content-Type", content_type))
         head = request_head("POST", path, self.address, headers)
         return StreamingResponse(connection, path, head)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import socket
 
+import pytest
+
 from tests.functional.conftest import HANDLERS
 from tests.functional.fake_runtime_api import FakeRuntimeApi
 
@@ -122,6 +124,19 @@ def test_refused_runtime_api_exits_non_zero_with_a_clear_message(start_runtime) 
     assert code == 2
     assert "connection refused" in output
     assert f"127.0.0.1:{port}" in output
+
+
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [("no-port-here", "is not host:port"), ("runtime-api.invalid:9001", "cannot resolve")],
+)
+def test_unusable_runtime_api_address_exits_with_a_clear_message(
+    start_runtime, address: str, message: str
+) -> None:
+    runtime = start_runtime("basic.echo", env={"AWS_LAMBDA_RUNTIME_API": address})
+    code, output = runtime.wait()
+    assert code == 2
+    assert message in output
 
 
 def test_non_2xx_from_next_exits_non_zero(api: FakeRuntimeApi, start_runtime) -> None:
