@@ -11,9 +11,11 @@ with tiny counts, and draws no chart: it proves that every metric is still produ
 
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import resource
+import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -48,12 +50,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"peers not installed: {missing}; run bench/setup_peers.sh (or make bench)")
 
     args.out.mkdir(parents=True, exist_ok=True)
+    runtime_before = _runtime_version()
     started, machine_before, ours_before = time.monotonic(), _machine_cpu_s(), _own_cpu_s()
     with (args.out / "runtimes.log").open("wb") as log:
         samples = measure(peers, counts, log)
     results = report.summarize(samples, counts, peers, smoke=args.smoke, idle=args.idle)
     wall = time.monotonic() - started
     results["wall_s"] = round(wall, 1)
+    results["runtime_version"] = runtime_before
+    if _runtime_version() != runtime_before:
+        results["runtime_version"] += " (runtime/ CHANGED during the run: re-run the bench)"
     # What the rest of the machine did meanwhile: all CPU time spent, minus the bench's own
     # (this process and every runtime it started and reaped), per second of the run.
     others = (_machine_cpu_s() - machine_before) - (_own_cpu_s() - ours_before)
@@ -103,6 +109,23 @@ def measure(peers: list[Peer], counts: phases.Counts, log) -> dict:  # type: ign
         metric: {peer: list(values) for peer, values in by_peer.items()}
         for metric, by_peer in samples.items()
     }
+
+
+def _runtime_version() -> str:
+    """The commit measured, and a digest of runtime/ when it differs from the commit."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", *args], cwd=BENCH.parent, capture_output=True, text=True, check=False
+        )
+        return done.stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    changes = git("diff", "HEAD", "--", "runtime")
+    if not changes:
+        return f"commit {commit}"
+    digest = hashlib.sha256(changes.encode()).hexdigest()[:8]
+    return f"commit {commit} + uncommitted runtime/ changes (diff {digest})"
 
 
 def _machine_cpu_s() -> float:

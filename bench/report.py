@@ -176,6 +176,7 @@ def markdown(results: dict) -> str:  # type: ignore[type-arg]
         f" {results.get('other_processes_cpu_per_s', '?')} CPU-seconds per second during the run"
         f" (of {os.cpu_count()}); load average at the end:"
         f" {' / '.join(str(x) for x in results['load_average_at_end'])}",
+        f"- **Runtime measured**: {results.get('runtime_version', '?')}",
         "- **Versions**: " + "; ".join(f"{k}: {v}" for k, v in results["versions"].items()),
         "- **Peers**: " + "; ".join(f"`{k}` = {v}" for k, v in results["peers"].items()),
         f"- **Repetitions**: {counts['reps']}, interleaved (each phase visits every peer in turn,"
