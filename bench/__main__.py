@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
     markdown = report.markdown(results)
     (args.out / "latest.md").write_text(markdown)
+    (args.out / "readme.md").write_text(report.readme_table(results))
     if args.markdown:
         notes = ""
         if args.markdown.exists():  # hand-written notes below the marker survive a re-run

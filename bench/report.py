@@ -192,7 +192,7 @@ def markdown(results: dict) -> str:  # type: ignore[type-arg]
         metric, peer = target["metric"], target["peer"]
         unit = METRICS[metric][1]
         ours = medians[metric]["ours"]
-        value = f"{target['value']:.2f}{TIMES}" if peer else f"{_fmt(target['value'])} {unit}"
+        value = f"{target['value']:.2f}{TIMES}" if peer else f"+{_fmt(target['value'])} {unit}"
         peer_cell = f"{_fmt(medians[metric][peer])} {unit} ({peer})" if peer else NONE
         status = "met" if target["met"] else "**missed**"
         lines.append(
@@ -225,6 +225,24 @@ def markdown(results: dict) -> str:  # type: ignore[type-arg]
         )
     lines += ["", *METHOD.format(**counts, times=TIMES).splitlines(), ""]
     return "\n".join(lines)
+
+
+def readme_table(results: dict) -> str:  # type: ignore[type-arg]
+    """The targets in short, for the README's Performance section (results/readme.md)."""
+    medians = results["medians"]
+    lines = ["| target (issue 6) | measured | |", "|---|---|---|"]
+    for target in results["targets"]:
+        metric, peer = target["metric"], target["peer"]
+        unit = METRICS[metric][1]
+        ours = f"{_fmt(medians[metric]['ours'])} {unit}"
+        if peer:
+            theirs = f"{_fmt(medians[metric][peer])} {unit}"
+            measured = f"{target['value']:.2f}{TIMES} ({ours} vs {theirs})"
+        else:
+            measured = f"+{ours}"
+        status = "met" if target["met"] else "**missed**"
+        lines.append(f"| {target['target']} | {measured} | {status} |")
+    return "\n".join(lines) + "\n"
 
 
 METHOD = """## Method
