@@ -20,6 +20,7 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import IO
 
 from bench import e2e, phases, report
 from bench.peers import BENCH, BUFFERED, PEERS, STREAMING, Peer
@@ -83,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def measure(peers: list[Peer], counts: phases.Counts, log) -> dict:  # type: ignore[no-untyped-def,type-arg]
+def measure(
+    peers: list[Peer], counts: phases.Counts, log: IO[bytes]
+) -> dict[str, dict[str, list[float]]]:
     """samples[metric][peer] = one value per repetition (cold starts: every start)."""
     samples: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for rep in range(counts.reps):

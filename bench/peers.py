@@ -11,8 +11,8 @@ Every process gets the same Lambda-like environment and nothing from the caller'
 """
 
 import json
-import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,7 +68,7 @@ class Peer:
             env["LAMBDA_STREAMING_PYTHON"] = python
         return argv, env, code
 
-    def event(self, params: dict[str, object]) -> bytes:
+    def event(self, params: Mapping[str, object]) -> bytes:
         """The event bytes for one scenario (hayate: wrapped in a Function URL event)."""
         if self.name != "hayate":
             return encode(params)
@@ -132,7 +132,3 @@ def function_url_event(body: str) -> dict[str, object]:
         "body": body,
         "isBase64Encoded": False,
     }
-
-
-def process_env_ok() -> bool:
-    return os.access(REPO / "runtime" / "bootstrap", os.X_OK)

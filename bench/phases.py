@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from bench.peers import BUFFERED, STREAMING, Peer
+from bench.rapi import Chunk
 from bench.session import Session
 
 MIB = 1024 * 1024
@@ -167,7 +168,7 @@ def ticks(sessions: list[Session], counts: Counts) -> dict[str, dict[str, float]
     }
 
 
-def chunk_latencies_ms(chunks: list) -> list[float]:  # type: ignore[type-arg]
+def chunk_latencies_ms(chunks: list[Chunk]) -> list[float]:
     """Write -> arrival of chunks whose first bytes carry the writer's monotonic time."""
     latencies = []
     for chunk in chunks:
@@ -181,7 +182,8 @@ def chunk_latencies_ms(chunks: list) -> list[float]:  # type: ignore[type-arg]
 def big(sessions: list[Session], counts: Counts) -> dict[str, dict[str, float]]:
     params = {"op": "big", "n": counts.big_chunks, "size": counts.big_chunk}
     total = counts.big_chunks * counts.big_chunk
-    before, rates = {}, {}
+    before: dict[str, int] = {}
+    rates: dict[str, list[float]] = {}
     for session in sessions:
         before[session.peer.name] = session.memory_kib("VmRSS")
         rates[session.peer.name] = []

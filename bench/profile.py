@@ -49,7 +49,7 @@ def main() -> None:
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     ticks = args.op == "ticks"
-    params = {
+    params: dict[str, object] = {
         "op": args.op,
         "n": args.chunks or (20 if ticks else 800),
         "size": args.size or (64 if ticks else 64 * 1024),
@@ -162,8 +162,8 @@ def importtime(name: str, mode: str, top: int) -> None:
         f"{len(rows)} modules imported before the first GET /next; own time in all "
         f"{sum(row[1] for row in rows) / 1000:.1f} ms (inflated by -X importtime)"
     )
-    for cumulative, own_us, module in sorted(rows, reverse=True)[:top]:
-        print(f"{cumulative:8d} µs cumulative {own_us:7d} µs own  {module}")
+    for total_us, own_us, module_name in sorted(rows, reverse=True)[:top]:
+        print(f"{total_us:8d} µs cumulative {own_us:7d} µs own  {module_name}")
 
 
 def latency(peers: list[Peer]) -> None:

@@ -19,14 +19,16 @@ Extensions/Telemetry APIs.
 """
 
 import contextlib
+import io
 import json
 import socket
 import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import cast
 
 SPARE = 2  # workers kept waiting in accept()
 HEAD_BYTES = 64  # bytes kept from the start of each chunk: the handlers' timestamps live there
@@ -147,7 +149,7 @@ class RuntimeApi:
                 self._idle += 1
 
     def _serve(self, connection: socket.socket) -> None:
-        rfile = connection.makefile("rb", buffering=256 * 1024)
+        rfile = cast(io.BufferedReader, connection.makefile("rb", buffering=256 * 1024))
         try:
             while not self._closed:
                 request = read_head(rfile)
@@ -192,7 +194,11 @@ class RuntimeApi:
         connection.sendall(message)
 
     def _post(
-        self, connection: socket.socket, rfile: BinaryIO, target: str, headers: dict[str, str]
+        self,
+        connection: socket.socket,
+        rfile: io.BufferedReader,
+        target: str,
+        headers: dict[str, str],
     ) -> None:
         arrived = time.monotonic_ns()
         parts = target.split("/")
@@ -223,7 +229,7 @@ class RuntimeApi:
         invocation.done.set()
 
 
-def read_head(rfile: BinaryIO) -> tuple[str, str, dict[str, str]] | None:
+def read_head(rfile: io.BufferedReader) -> tuple[str, str, dict[str, str]] | None:
     """Read one request (or response) head: (method, target, lower-case headers), None at EOF."""
     line = rfile.readline(65537)
     while line in (b"\r\n", b"\n"):
@@ -240,11 +246,13 @@ def read_head(rfile: BinaryIO) -> tuple[str, str, dict[str, str]] | None:
         headers[name.strip().lower()] = value.strip()
 
 
-def read_body(rfile: BinaryIO, headers: dict[str, str]) -> bytes:
+def read_body(rfile: io.BufferedReader, headers: dict[str, str]) -> bytes:
     return rfile.read(int(headers.get("content-length", "0")))
 
 
-def iter_chunks(rfile: BinaryIO, trailers: dict[str, str], *, prelude: bool = False):  # type: ignore[no-untyped-def]
+def iter_chunks(
+    rfile: io.BufferedReader, trailers: dict[str, str], *, prelude: bool = False
+) -> Iterator[Chunk]:
     """Yield each chunk of a chunked body as it completes; fill ``trailers`` at the end.
 
     Only the first HEAD_BYTES of a chunk are kept (a 64 KiB chunk is read into a scratch

@@ -7,6 +7,7 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from bench.peers import BENCH, BENCH_PYTHON, NODE, PROJECT_PYTHON, Peer
 from bench.phases import Counts
@@ -76,7 +77,14 @@ TARGETS = [
 ]
 
 
-def summarize(samples: dict, counts: Counts, peers: list[Peer], *, smoke: bool, idle: str) -> dict:  # type: ignore[type-arg]
+def summarize(
+    samples: dict[str, dict[str, list[float]]],
+    counts: Counts,
+    peers: list[Peer],
+    *,
+    smoke: bool,
+    idle: str,
+) -> dict[str, Any]:
     medians = {
         metric: {peer: statistics.median(values) for peer, values in by_peer.items()}
         for metric, by_peer in samples.items()
@@ -158,7 +166,7 @@ def _fmt(value: float) -> str:
     return f"{value:.3f}" if abs(value) < 1 else f"{value:.2f}"
 
 
-def markdown(results: dict) -> str:  # type: ignore[type-arg]
+def markdown(results: dict[str, Any]) -> str:
     peers = list(results["peers"])
     others = [peer for peer in peers if peer != "ours"]
     medians = results["medians"]
@@ -227,7 +235,7 @@ def markdown(results: dict) -> str:  # type: ignore[type-arg]
     return "\n".join(lines)
 
 
-def readme_table(results: dict) -> str:  # type: ignore[type-arg]
+def readme_table(results: dict[str, Any]) -> str:
     """The targets in short, for the README's Performance section (results/readme.md)."""
     medians = results["medians"]
     lines = ["| target (issue 6) | measured | |", "|---|---|---|"]

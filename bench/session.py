@@ -7,9 +7,9 @@ taken over one phase only.
 """
 
 import contextlib
-import os
 import subprocess
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
@@ -45,7 +45,7 @@ class Session:
         self.cold_start_ns = self.api.first_next_ns - spawned
         self.pid = self.process.pid
 
-    def invoke(self, params: dict[str, object], timeout: float = 60.0) -> Invocation:
+    def invoke(self, params: Mapping[str, object], timeout: float = 60.0) -> Invocation:
         try:
             invocation = self.api.invoke(self.peer.event(params), timeout)
         except TimeoutError as error:
@@ -57,7 +57,7 @@ class Session:
             )
         return invocation
 
-    def run(self, params: dict[str, object], count: int) -> None:
+    def run(self, params: Mapping[str, object], count: int) -> None:
         for _ in range(count):
             self.invoke(params)
 
@@ -88,7 +88,3 @@ class Session:
 
     def __exit__(self, *_: object) -> None:
         self.close()
-
-
-def cpu_count_note() -> str:
-    return f"{os.cpu_count()} CPUs"

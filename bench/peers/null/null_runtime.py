@@ -74,7 +74,7 @@ def _send_all(sock: socket.socket, parts: list[bytes]) -> None:
         sock.sendall(b"".join(parts)[sent:])
 
 
-def _read_reply(replies) -> None:  # type: ignore[no-untyped-def]
+def _read_reply(replies) -> None:  # a buffered socket reader
     length = 0
     replies.readline()
     while (line := replies.readline()) not in (b"\r\n", b""):
