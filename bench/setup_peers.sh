@@ -20,6 +20,18 @@ if [ ! -x node_modules/node/bin/node ] || [ ! -x .venv/bin/python ]; then
   scripts/setup.sh
 fi
 
+# The Node client compiles curl and aws-lambda-cpp: it needs a C/C++ tool chain and cmake.
+missing=""
+for tool in cmake make g++; do command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"; done
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq cmake make g++ >/dev/null
+  else
+    echo "bench: missing$missing; install them (sudo apt-get install cmake make g++)" >&2
+    exit 1
+  fi
+fi
+
 stamp="$peers/node/.stamp"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$NODE_RIC_VERSION" ]; then
   echo "bench: installing aws-lambda-ric@$NODE_RIC_VERSION (builds native code, ~1 minute)" >&2
