@@ -33,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="seconds: ours + null, tiny counts")
     parser.add_argument("--reps", type=int, help="repetitions (default: 5; smoke: 1)")
     parser.add_argument("--peers", help="comma-separated subset of " + ",".join(PEERS))
-    parser.add_argument("--out", type=Path, default=BENCH / "results", help="JSON/Markdown dir")
+    parser.add_argument(
+        "--out", type=Path, help="JSON/Markdown dir (bench/results, smoke: bench/results/smoke)"
+    )
     parser.add_argument("--markdown", type=Path, help="also write the report here")
     parser.add_argument("--chart", type=Path, help="draw the PNG chart here")
     parser.add_argument(
@@ -50,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         parser.error(f"peers not installed: {missing}; run bench/setup_peers.sh (or make bench)")
 
+    args.out = args.out or BENCH / "results" / ("smoke" if args.smoke else "")
     args.out.mkdir(parents=True, exist_ok=True)
     runtime_before = _runtime_version()
     started, machine_before, ours_before = time.monotonic(), _machine_cpu_s(), _own_cpu_s()
