@@ -29,7 +29,7 @@ class Counts:
     buffered: int = 2000  # trivial buffered invocations measured per repetition
     segments: int = 5  # streaming: segments of `segment` invocations (10,000 for the growth)
     segment: int = 2000
-    ticks_invocations: int = 20  # ticks: invocations of `ticks` chunks, `tick_ms` apart
+    ticks_invocations: int = 30  # ticks: invocations of `ticks` chunks, `tick_ms` apart
     ticks: int = 20
     tick_size: int = 64
     tick_ms: float = 10
