@@ -119,7 +119,7 @@ def measure(
 
 
 def _runtime_version() -> str:
-    """The commit measured, and a digest of runtime/ when it differs from the commit."""
+    """The last commit of runtime/, and a digest of runtime/'s changes since, if any."""
 
     def git(*args: str) -> str:
         done = subprocess.run(
@@ -127,7 +127,7 @@ def _runtime_version() -> str:
         )
         return done.stdout.strip()
 
-    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    commit = git("log", "-1", "--format=%h", "--", "runtime") or "unknown"
     changes = git("diff", "HEAD", "--", "runtime")
     if not changes:
         return f"commit {commit}"
