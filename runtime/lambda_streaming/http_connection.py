@@ -92,12 +92,22 @@ class HttpConnection:
         ``sendmsg`` may stop short (a signal, a full send buffer on a socket with a timeout);
         the rest is sent from where it stopped.
         """
-        self.open()
-        assert self._sock is not None
-        pending: Sequence[Buffer] = buffers
+        sock = self._sock
+        if sock is None:
+            self.open()
+            sock = self._sock
+            assert sock is not None
+        sent = sock.sendmsg(buffers)
+        # The common case ends here: a blocking sendmsg queues everything. This is the hot
+        # path of every streamed chunk, so the slow path is kept out of it.
+        if sent != sum(map(len, buffers)):
+            self._send_rest(sock, buffers, sent)
+
+    @staticmethod
+    def _send_rest(sock: socket.socket, buffers: Sequence[Buffer], sent: int) -> None:
+        pending = _skip(buffers, sent)
         while pending:
-            sent = self._sock.sendmsg(pending)
-            pending = _skip(pending, sent)
+            pending = _skip(pending, sock.sendmsg(pending))
 
     def read_response(self, timeout: float | None = None) -> HttpResponse:
         """Read one response. ``timeout`` bounds each read; ``None`` waits forever."""

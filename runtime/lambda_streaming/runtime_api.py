@@ -190,12 +190,12 @@ class StreamingResponse:
         """One HTTP chunk per call, sent at once. Empty data sends only a pending head."""
         frame = chunk_frame(data)
         if frame or self._head is not None:
-            self._send(*frame)
+            self._send(frame)
 
     def finish(self, trailers: tuple[tuple[str, str], ...], *, timeout: float | None) -> None:
         """Send the last chunk (with trailers if any), read Lambda's answer, close."""
         try:
-            self._send(last_chunk(trailers) if trailers else LAST_CHUNK)
+            self._send((last_chunk(trailers) if trailers else LAST_CHUNK,))
             response = self._connection.read_response(timeout)
         except (OSError, HttpConnectionError) as error:
             raise RuntimeApiError(
@@ -209,7 +209,7 @@ class StreamingResponse:
         """Drop the connection without a last chunk (Lambda sees a truncated response)."""
         self._connection.close()
 
-    def _send(self, *buffers: bytes | bytearray | memoryview) -> None:
+    def _send(self, buffers: tuple[bytes | bytearray | memoryview, ...]) -> None:
         if self._head is not None:
             buffers = (self._head, *buffers)
             self._head = None

@@ -82,19 +82,11 @@ class ResponseStream:
 
     def write(self, data: bytes | bytearray | memoryview | str) -> None:
         """Send ``data`` as one chunk now."""
-        if isinstance(data, str):
-            data = data.encode("utf-8")
-        elif isinstance(data, memoryview):
-            data = data.cast("B") if data.itemsize != 1 or data.ndim != 1 else data
-        elif not isinstance(data, bytes | bytearray):
-            raise TypeError(
-                f"write() takes bytes or str, not {type(data).__name__}; "
-                "to send JSON, write(json.dumps(value))"
-            )
+        if type(data) is not bytes:  # the hot path: bytes go out untouched
+            data = _as_bytes(data)
         if self._state is not StreamState.OPEN:
             self._open("write()")
-        assert self._wire is not None
-        self._wire.send_chunk(data)
+        self._wire.send_chunk(data)  # type: ignore[union-attr]  # set by _open()
 
     def end(self, data: bytes | bytearray | memoryview | str | None = None) -> None:
         """Write ``data`` if given, then finish the response.
@@ -192,3 +184,16 @@ class ResponseStream:
     def _require_ready(self, call: str, reason: str) -> None:
         if self._state is not StreamState.READY:
             raise InvalidStreamingOperation(f"{call} after the first write: {reason}")
+
+
+def _as_bytes(data: object) -> bytes | bytearray | memoryview:
+    if isinstance(data, str):
+        return data.encode("utf-8")
+    if isinstance(data, memoryview):
+        return data.cast("B") if data.itemsize != 1 or data.ndim != 1 else data
+    if isinstance(data, bytes | bytearray):
+        return data
+    raise TypeError(
+        f"write() takes bytes or str, not {type(data).__name__}; "
+        "to send JSON, write(json.dumps(value))"
+    )
