@@ -66,6 +66,9 @@ class _Reply(Exception):
 class _Handler(BaseHTTPRequestHandler):
     server: BedrockServer
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in separate writes; with Nagle on, a kept-alive connection's next
+    # answer waited ~40 ms for the client's delayed ACK (seen by bench/ as time to first token).
+    disable_nagle_algorithm = True
     server_version = "FakeBedrock"
 
     def do_POST(self) -> None:
