@@ -8,9 +8,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import boto3
-from botocore.config import Config
-
 from emulator.config import FunctionConfig
 from emulator.server import Emulator
 
@@ -92,17 +89,6 @@ def post(
 
 def prompt(text: str) -> str:
     return json.dumps({"prompt": text}, ensure_ascii=False)
-
-
-def lambda_client(emulator: Emulator) -> Any:
-    return boto3.client(
-        "lambda",
-        endpoint_url=emulator.invoke_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-        config=Config(retries={"max_attempts": 1}, read_timeout=30),
-    )
 
 
 def stream_events(client: Any, payload: Any) -> Iterator[dict[str, Any]]:

@@ -8,8 +8,9 @@ import pytest
 
 from emulator.bedrock import FakeBedrock
 from emulator.server import Emulator
+from tests.functional.aws_clients import lambda_client
 
-from .e2e import HANDLERS, JA_ANSWER, STREAMING, lambda_client, parse_sse, stream_events
+from .e2e import HANDLERS, JA_ANSWER, STREAMING, parse_sse, stream_events
 
 Function = Callable[..., Emulator]
 

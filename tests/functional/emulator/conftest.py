@@ -6,12 +6,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from emulator.config import FunctionConfig
 from emulator.server import Emulator
+from tests.functional.aws_clients import lambda_client
 
 HANDLERS = Path(__file__).resolve().parent / "handlers"
 StartEmulator = Callable[..., Emulator]
@@ -44,18 +43,6 @@ def start_emulator() -> Iterator[StartEmulator]:
     yield start
     for emulator in started:
         emulator.close()
-
-
-def lambda_client(emulator: Emulator) -> Any:
-    """Unmodified boto3, pointed at the emulator (no retries: a failure shows as it is)."""
-    return boto3.client(
-        "lambda",
-        endpoint_url=emulator.invoke_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-        config=Config(retries={"max_attempts": 1}, read_timeout=30),
-    )
 
 
 @contextlib.contextmanager
