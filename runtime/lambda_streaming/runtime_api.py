@@ -110,7 +110,7 @@ class RuntimeApiClient:
     ) -> HttpResponse:
         """Send a whole (buffered) response. Returns Lambda's answer: 202, or 413 when too big."""
         headers = (("Content-Type", content_type), ("Content-Length", str(len(body))))
-        path = f"{API_VERSION}/runtime/invocation/{request_id}/response"
+        path = _invocation_path(request_id, "response")
         return self._exchange("POST", path, headers, body, timeout=timeout, accept=(413,))
 
     def post_error(
@@ -123,7 +123,7 @@ class RuntimeApiClient:
         timeout: float | None,
     ) -> None:
         """Report an invocation error; only legal before any response byte was sent."""
-        path = f"{API_VERSION}/runtime/invocation/{request_id}/error"
+        path = _invocation_path(request_id, "error")
         self._exchange(
             "POST", path, _error_headers(error_type, payload, xray_cause), payload, timeout=timeout
         )
@@ -138,7 +138,7 @@ class RuntimeApiClient:
 
         Nothing is sent yet: the request head leaves with the first chunk, in the same syscall.
         """
-        path = f"{API_VERSION}/runtime/invocation/{request_id}/response"
+        path = _invocation_path(request_id, "response")
         connection = HttpConnection(self._family, self._sockaddr)
         headers = (*STREAMING_HEADERS, ("Content-Type", content_type))
         head = request_head("POST", path, self.address, headers)
@@ -220,6 +220,10 @@ class StreamingResponse:
             raise RuntimeApiError(
                 f"POST {self._path} (streaming) failed: {_describe(error)}"
             ) from error
+
+
+def _invocation_path(request_id: str, endpoint: str) -> str:
+    return f"{API_VERSION}/runtime/invocation/{request_id}/{endpoint}"
 
 
 def _error_headers(
