@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 
 import boto3
 
+from bench.http1 import Chunk, iter_chunks, read_head
 from bench.peers import PEERS_DIR, REPO
 from bench.phases import Counts, chunk_latencies_ms, percentile
-from bench.rapi import Chunk, iter_chunks, read_head
 from emulator.bedrock import FakeBedrock
 from emulator.config import FunctionConfig
 from emulator.server import Emulator

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
 
+from bench.http1 import Chunk
 from bench.peers import BUFFERED, STREAMING, Peer
-from bench.rapi import Chunk
 from bench.session import Session
 
 MIB = 1024 * 1024

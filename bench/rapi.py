@@ -4,7 +4,8 @@ Owns: the loopback server one runtime process talks to, and the record of each i
 (when its event was handed out, when each body chunk arrived, its trailers). It is written
 independently of ``runtime/`` (a shared bug must not hide) and answers the way AWS's Runtime
 Interface Emulator renders its replies: ``/next`` is 200 with the ``Lambda-Runtime-*`` headers
-Node's client requires, accepted posts are ``202 {"status":"OK"}``.
+Node's client requires (a fresh trace id each time, as Lambda sends), accepted posts are
+``202 {"status":"OK"}``.
 
 Times are ``time.monotonic_ns()`` (CLOCK_MONOTONIC), the clock every peer's handler stamps
 its chunks with, so a write in the runtime and an arrival here are on one time line.
@@ -14,44 +15,55 @@ its chunks with, so a write in the runtime and an arrival here are on one time l
   library, so each one gets its own time);
 - an invocation is done once its 202 is sent.
 
-One thread per connection; ``GET /next`` is a long poll. Not modelled: deadlines, size limits,
-Extensions/Telemetry APIs.
+How connections are served is a choice (``SERVERS``), because it changes what a fresh
+connection costs compared with a kept-alive one:
+
+- ``selector`` (the default): one thread, one ``epoll`` for the listener and every
+  connection (``rapi_selector.py``). A new connection costs an ``accept`` in the loop that is
+  already awake, a kept-alive one a ``recv``: neither pattern is favoured.
+- ``thread``: a thread started per accepted connection, as a simple threaded server does; a
+  fresh connection pays for a thread start on its critical path.
+- ``spare``: threads kept waiting in ``accept()`` in advance (the bench's first server); a
+  fresh connection finds a thread ready, which hides what it costs a plainer server.
+
+``GET /next`` is a long poll. Not modelled: deadlines, size limits, Extensions/Telemetry APIs.
 """
 
 import contextlib
 import io
 import json
+import os
 import socket
 import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import cast
 
-SPARE = 2  # workers kept waiting in accept()
-HEAD_BYTES = 64  # bytes kept from the start of each chunk: the handlers' timestamps live there
-_PRELUDE_TYPE = "application/vnd.awslambda.http-integration-response"
-_DELIMITER = b"\0" * 8
-_ACCEPTED = (
-    b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n"
-    b'{"status":"OK"}'
+from bench.http1 import (
+    ACCEPTED,
+    HEAD_BYTES,
+    PRELUDE_TYPE,
+    Chunk,
+    iter_chunks,
+    read_body,
+    read_head,
+    reply,
 )
+from bench.rapi_selector import SelectorServer
 
+__all__ = ["SERVERS", "Chunk", "Invocation", "RuntimeApi", "encode", "iter_chunks", "read_head"]
 
-@dataclass(slots=True)
-class Chunk:
-    arrival_ns: int
-    size: int
-    head: bytes  # the first HEAD_BYTES bytes
-    prelude: bool = False  # part of an http-integration prelude (JSON + 8 NUL), not payload
+SERVERS = ("selector", "thread", "spare")
+SPARE = 2  # spare server: workers kept waiting in accept()
 
 
 @dataclass(slots=True)
 class Invocation:
     request_id: str
     payload: bytes
+    trace_id: str = ""
     dispatch_ns: int = 0
     outcome: str = ""  # "response" | "error"
     streaming: bool = False
@@ -70,38 +82,52 @@ class Invocation:
 class RuntimeApi:
     """Serve the Runtime API for one runtime process on 127.0.0.1 (an ephemeral port)."""
 
-    def __init__(self) -> None:
+    def __init__(self, server: str = "selector") -> None:
+        if server not in SERVERS:
+            raise ValueError(f"unknown Runtime API server {server!r}; choose from {SERVERS}")
+        self.server = server
         self._listener = socket.create_server(("127.0.0.1", 0), backlog=64)
         self.address = f"127.0.0.1:{self._listener.getsockname()[1]}"
         self._pending: deque[Invocation] = deque()
         self._invocations: dict[str, Invocation] = {}
         self._cond = threading.Condition()
-        self._closed = False
+        self.closed = False
         self._connections: set[socket.socket] = set()
         self.first_next_ns = 0
         self.first_next = threading.Event()
         self.init_error: bytes | None = None
         self.init_error_event = threading.Event()
-        # Workers wait in accept() themselves, so a fresh connection (ours and hayate open one
-        # per stream) is served without a thread being created on its critical path; a spare
-        # worker is started in the background whenever fewer than SPARE are waiting.
         self._idle = 0
         self._spawn = threading.Condition()
-        for _ in range(SPARE + 2):
-            self._start_worker()
-        threading.Thread(target=self._spawner, daemon=True, name="rapi-spawner").start()
+        self._selector: SelectorServer | None = None
+        if server == "selector":
+            self._selector = SelectorServer(self, self._listener)
+        elif server == "thread":
+            threading.Thread(target=self._accept_loop, daemon=True, name="rapi-accept").start()
+        else:
+            # Workers wait in accept() themselves; a spare one is started in the background
+            # whenever fewer than SPARE are waiting.
+            for _ in range(SPARE + 2):
+                self._start_worker()
+            threading.Thread(target=self._spawner, daemon=True, name="rapi-spawner").start()
 
     def submit(self, payload: bytes) -> Invocation:
         """Queue an event; the runtime's next (or pending) ``GET /next`` takes it."""
-        invocation = Invocation(request_id=str(uuid.uuid4()), payload=payload)
+        invocation = Invocation(
+            request_id=str(uuid.uuid4()), payload=payload, trace_id=new_trace_id()
+        )
         with self._cond:
             self._invocations[invocation.request_id] = invocation
             self._pending.append(invocation)
             self._cond.notify()
+        if self._selector is not None:
+            self._selector.wake()
         return invocation
 
     def invoke(self, payload: bytes, timeout: float = 60.0) -> Invocation:
-        invocation = self.submit(payload)
+        return self.wait(self.submit(payload), timeout)
+
+    def wait(self, invocation: Invocation, timeout: float = 60.0) -> Invocation:
         if not invocation.done.wait(timeout):
             raise TimeoutError(f"no response to {invocation.request_id} within {timeout} s")
         del self._invocations[invocation.request_id]
@@ -109,15 +135,77 @@ class RuntimeApi:
 
     def close(self) -> None:
         with self._cond:
-            self._closed = True
+            self.closed = True
             self._cond.notify_all()
         with self._spawn:
             self._spawn.notify_all()
+        if self._selector is not None:
+            self._selector.close()
+            return
         self._listener.shutdown(socket.SHUT_RDWR)  # wakes the workers blocked in accept()
         self._listener.close()
         for connection in list(self._connections):
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
+
+    # What every server does with a request, whichever thread runs it.
+
+    def note_next(self) -> None:
+        if not self.first_next_ns:
+            self.first_next_ns = time.monotonic_ns()
+            self.first_next.set()
+
+    def take_next(self, *, block: bool) -> Invocation | None:
+        """The next queued event (waiting for one if ``block``); None if none or closed."""
+        with self._cond:
+            while block and not self._pending and not self.closed:
+                self._cond.wait()
+            if self.closed or not self._pending:
+                return None
+            return self._pending.popleft()
+
+    @staticmethod
+    def next_message(invocation: Invocation) -> bytes:
+        deadline_ms = int(time.time() * 1000) + 300_000
+        head = (
+            "HTTP/1.1 200 OK\r\n"
+            "Content-Type: application/json\r\n"
+            f"Lambda-Runtime-Aws-Request-Id: {invocation.request_id}\r\n"
+            f"Lambda-Runtime-Deadline-Ms: {deadline_ms}\r\n"
+            "Lambda-Runtime-Invoked-Function-Arn: "
+            "arn:aws:lambda:us-east-1:123456789012:function:bench\r\n"
+            f"Lambda-Runtime-Trace-Id: {invocation.trace_id}\r\n"
+            f"Content-Length: {len(invocation.payload)}\r\n\r\n"
+        ).encode()
+        return head + invocation.payload
+
+    def post_target(self, target: str, arrived: int) -> tuple[str, Invocation | None]:
+        """What a POST is: ("init", None), ("invocation", its record) or ("reject", None)."""
+        if target.endswith("/runtime/init/error"):
+            return "init", None
+        parts = target.split("/")
+        invocation = self._invocations.get(parts[-2]) if len(parts) >= 2 else None
+        if invocation is None or invocation.outcome:
+            return "reject", None
+        invocation.outcome = parts[-1]
+        invocation.headers_ns = arrived
+        return "invocation", invocation
+
+    def record_init_error(self, body: bytes) -> None:
+        self.init_error = body
+        self.init_error_event.set()
+
+    # The blocking servers ("thread", "spare"): one thread per connection while it lasts.
+
+    def _accept_loop(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(
+                target=self._serve, args=(connection,), daemon=True, name="rapi-connection"
+            ).start()
 
     def _start_worker(self) -> None:
         with self._spawn:
@@ -125,11 +213,11 @@ class RuntimeApi:
         threading.Thread(target=self._worker, daemon=True, name="rapi-worker").start()
 
     def _spawner(self) -> None:
-        while not self._closed:
+        while not self.closed:
             with self._spawn:
-                while self._idle >= SPARE and not self._closed:
+                while self._idle >= SPARE and not self.closed:
                     self._spawn.wait()
-            if not self._closed:
+            if not self.closed:
                 self._start_worker()
 
     def _worker(self) -> None:
@@ -142,56 +230,37 @@ class RuntimeApi:
                 self._idle -= 1
                 if self._idle < SPARE:
                     self._spawn.notify()
-            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self._connections.add(connection)
             self._serve(connection)
             with self._spawn:
                 self._idle += 1
 
     def _serve(self, connection: socket.socket) -> None:
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._connections.add(connection)
         rfile = cast(io.BufferedReader, connection.makefile("rb", buffering=256 * 1024))
         try:
-            while not self._closed:
+            while not self.closed:
                 request = read_head(rfile)
                 if request is None:
                     return
                 method, target, headers = request
                 if method == "GET" and target.endswith("/runtime/invocation/next"):
-                    self._next(connection)
+                    self.note_next()
+                    invocation = self.take_next(block=True)
+                    if invocation is None:
+                        return
+                    message = self.next_message(invocation)
+                    invocation.dispatch_ns = time.monotonic_ns()
+                    connection.sendall(message)
                 elif method == "POST":
                     self._post(connection, rfile, target, headers)
                 else:
-                    connection.sendall(_reply(404, b'{"errorType":"NotFound"}'))
+                    connection.sendall(reply(404, b'{"errorType":"NotFound"}'))
         except (OSError, ValueError):
             pass
         finally:
             self._connections.discard(connection)
             connection.close()
-
-    def _next(self, connection: socket.socket) -> None:
-        if not self.first_next_ns:
-            self.first_next_ns = time.monotonic_ns()
-            self.first_next.set()
-        with self._cond:
-            while not self._pending and not self._closed:
-                self._cond.wait()
-            if self._closed:
-                return
-            invocation = self._pending.popleft()
-        deadline_ms = int(time.time() * 1000) + 300_000
-        head = (
-            "HTTP/1.1 200 OK\r\n"
-            "Content-Type: application/json\r\n"
-            f"Lambda-Runtime-Aws-Request-Id: {invocation.request_id}\r\n"
-            f"Lambda-Runtime-Deadline-Ms: {deadline_ms}\r\n"
-            "Lambda-Runtime-Invoked-Function-Arn: "
-            "arn:aws:lambda:us-east-1:123456789012:function:bench\r\n"
-            "Lambda-Runtime-Trace-Id: Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1\r\n"
-            f"Content-Length: {len(invocation.payload)}\r\n\r\n"
-        ).encode()
-        message = head + invocation.payload
-        invocation.dispatch_ns = time.monotonic_ns()
-        connection.sendall(message)
 
     def _post(
         self,
@@ -200,23 +269,18 @@ class RuntimeApi:
         target: str,
         headers: dict[str, str],
     ) -> None:
-        arrived = time.monotonic_ns()
-        parts = target.split("/")
-        if target.endswith("/runtime/init/error"):
-            self.init_error = read_body(rfile, headers)
-            connection.sendall(_ACCEPTED)
-            self.init_error_event.set()
+        kind, invocation = self.post_target(target, time.monotonic_ns())
+        if invocation is None:
+            body = read_body(rfile, headers)
+            if kind == "init":
+                connection.sendall(ACCEPTED)
+                self.record_init_error(body)
+            else:
+                connection.sendall(reply(400, b'{"errorType":"InvalidRequestID"}'))
             return
-        invocation = self._invocations.get(parts[-2]) if len(parts) >= 2 else None
-        if invocation is None or invocation.outcome:
-            read_body(rfile, headers)
-            connection.sendall(_reply(400, b'{"errorType":"InvalidRequestID"}'))
-            return
-        invocation.outcome = parts[-1]
-        invocation.headers_ns = arrived
         if headers.get("transfer-encoding", "").lower() == "chunked":
             invocation.streaming = True
-            prelude = headers.get("content-type", "") == _PRELUDE_TYPE
+            prelude = headers.get("content-type", "") == PRELUDE_TYPE
             for chunk in iter_chunks(rfile, invocation.trailers, prelude=prelude):
                 invocation.chunks.append(chunk)
                 if not chunk.prelude:
@@ -225,82 +289,14 @@ class RuntimeApi:
             body = read_body(rfile, headers)
             invocation.size, invocation.head = len(body), body[:HEAD_BYTES]
         invocation.end_ns = time.monotonic_ns()
-        connection.sendall(_ACCEPTED)
+        connection.sendall(ACCEPTED)
         invocation.done.set()
 
 
-def read_head(rfile: io.BufferedReader) -> tuple[str, str, dict[str, str]] | None:
-    """Read one request (or response) head: (method, target, lower-case headers), None at EOF."""
-    line = rfile.readline(65537)
-    while line in (b"\r\n", b"\n"):
-        line = rfile.readline(65537)
-    if not line:
-        return None
-    first, second, _ = line.decode("latin-1").split(" ", 2)
-    headers: dict[str, str] = {}
-    while True:
-        line = rfile.readline(65537)
-        if line in (b"\r\n", b"\n", b""):
-            return first, second, headers
-        name, _, value = line.decode("latin-1").partition(":")
-        headers[name.strip().lower()] = value.strip()
-
-
-def read_body(rfile: io.BufferedReader, headers: dict[str, str]) -> bytes:
-    return rfile.read(int(headers.get("content-length", "0")))
-
-
-def iter_chunks(
-    rfile: io.BufferedReader, trailers: dict[str, str], *, prelude: bool = False
-) -> Iterator[Chunk]:
-    """Yield each chunk of a chunked body as it completes; fill ``trailers`` at the end.
-
-    Only the first HEAD_BYTES of a chunk are kept (a 64 KiB chunk is read into a scratch
-    buffer), except while an http-integration prelude is open: it is kept whole until its
-    8-NUL delimiter, and those chunks are marked ``prelude``.
-    """
-    scratch = memoryview(bytearray(1 << 20))
-    seen = b""
-    while True:
-        line = rfile.readline(1024)
-        if not line:
-            raise ValueError("body cut off")
-        size = int(line.split(b";", 1)[0], 16)
-        if size == 0:
-            while True:
-                line = rfile.readline(65537)
-                if line in (b"\r\n", b"\n", b""):
-                    return
-                name, _, value = line.decode("latin-1").partition(":")
-                trailers[name.strip()] = value.strip()
-        if prelude or size <= HEAD_BYTES:
-            data = rfile.read(size)
-            head = data[:HEAD_BYTES]
-        else:
-            head = rfile.read(HEAD_BYTES)
-            left = size - HEAD_BYTES
-            while left:
-                got = rfile.readinto(scratch[: min(left, len(scratch))])
-                if not got:
-                    raise ValueError("body cut off")
-                left -= got
-        if rfile.read(2) != b"\r\n":
-            raise ValueError("chunk not followed by CRLF")
-        arrival = time.monotonic_ns()
-        if prelude:
-            seen += data
-            yield Chunk(arrival, size, head, prelude=True)
-            prelude = _DELIMITER not in seen
-        else:
-            yield Chunk(arrival, size, head)
-
-
-def _reply(status: int, body: bytes) -> bytes:
-    return (
-        b"HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
-        % (status, len(body))
-        + body
-    )
+def new_trace_id() -> str:
+    """A fresh X-Ray trace header per invocation, as Lambda sends: a runtime that keeps
+    per-invocation state (``_X_AMZN_TRACE_ID`` in the environment) shows any leak of it."""
+    return f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()};Sampled=1"
 
 
 def encode(event: object) -> bytes:

@@ -9,7 +9,7 @@ taken over one phase only.
 import contextlib
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -26,28 +26,48 @@ class RuntimeFailed(RuntimeError):
 class Session:
     """Start ``peer`` in ``mode``; ``cold_start_ns`` is spawn -> its first ``GET /next``."""
 
-    def __init__(self, peer: Peer, mode: str, log: IO[bytes] | None = None) -> None:
+    def __init__(
+        self,
+        peer: Peer,
+        mode: str,
+        log: IO[bytes] | None = None,
+        *,
+        server: str = "selector",
+        first_event: Mapping[str, object] | None = None,
+        wrapper: Sequence[str] = (),
+        start_timeout: float = START_TIMEOUT_S,
+    ) -> None:
+        """``first_event`` is queued before the process starts, as Lambda does on a cold
+        start (``self.first``, done when its answer is in); ``wrapper`` prefixes the argv
+        (e.g. valgrind)."""
         self.peer, self.mode = peer, mode
-        self.api = RuntimeApi()
+        self.api = RuntimeApi(server)
+        self.first = None if first_event is None else self.api.submit(peer.event(first_event))
         argv, env, cwd = peer.command(mode, self.api.address)
-        spawned = time.monotonic_ns()
+        spawned = self.spawned_ns = time.monotonic_ns()
         self.process = subprocess.Popen(
-            argv,
+            [*wrapper, *argv],
             env=env,
             cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=log or subprocess.DEVNULL,
             stderr=log or subprocess.DEVNULL,
         )
-        if not self.api.first_next.wait(START_TIMEOUT_S):
+        if not self.api.first_next.wait(start_timeout):
             self.close()
             raise RuntimeFailed(f"{peer.name} ({mode}) never asked for an event")
         self.cold_start_ns = self.api.first_next_ns - spawned
         self.pid = self.process.pid
 
     def invoke(self, params: Mapping[str, object], timeout: float = 60.0) -> Invocation:
+        return self.wait(self.api.submit(self.peer.event(params)), params, timeout)
+
+    def wait(
+        self, invocation: Invocation, params: Mapping[str, object], timeout: float = 60.0
+    ) -> Invocation:
+        """Wait for an invocation's answer; raise unless it is a successful response."""
         try:
-            invocation = self.api.invoke(self.peer.event(params), timeout)
+            self.api.wait(invocation, timeout)
         except TimeoutError as error:
             raise RuntimeFailed(f"{self.peer.name} ({self.mode}): {error}") from None
         if invocation.outcome != "response" or invocation.trailers:
