@@ -1,7 +1,13 @@
 """Stream responses from Python handlers on AWS Lambda.
 
-The handler-facing API. The runtime itself (``python -m lambda_streaming``, started by
-``bootstrap``) lives in the other modules and is not part of it.
+The package has three layers, one folder (or module) each:
+
+- ``internals/``: the runtime itself (``python -m lambda_streaming``, started by ``bootstrap``):
+  configuration, the HTTP wire, the Runtime API client, the invocation loop, dispatch and logs.
+  Nothing in it is public.
+- ``api/``: what a handler touches: the response stream, ``streamify_response``, HTTP metadata,
+  ``pipeline()``, the context and the errors. Re-exported here; import it from here.
+- integrations, public modules of their own: ``bedrock`` and ``sse``.
 
 >>> from lambda_streaming import streamify_response
 >>> @streamify_response
@@ -10,12 +16,12 @@ The handler-facing API. The runtime itself (``python -m lambda_streaming``, star
 ...     response_stream.end("world")
 """
 
-from .context import LambdaContext
-from .errors import InvalidStreamingOperation, StreamingRuntimeError
-from .http_response import HttpMetadata, HttpResponseStream
-from .pipeline import pipeline
-from .stream import ResponseStream
-from .streamify import streamify_response
+from .api.context import LambdaContext
+from .api.errors import InvalidStreamingOperation, StreamingRuntimeError
+from .api.http_response import HttpMetadata, HttpResponseStream
+from .api.pipeline import pipeline
+from .api.stream import ResponseStream
+from .api.streamify import streamify_response
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -9,14 +9,14 @@ from __future__ import annotations
 import os
 import sys
 
-from .config import ConfigError, RuntimeConfig
-from .dispatch import Dispatcher
-from .errors import error_payload, log_error, wire_error_type
-from .loader import load_handler
-from .logs import LoggingBridge
-from .loop import run
-from .marshal import marshal_result
-from .runtime_api import RuntimeApiClient, RuntimeApiError
+from .api.errors import error_payload, log_error, wire_error_type
+from .internals.config import ConfigError, RuntimeConfig
+from .internals.dispatch import Dispatcher
+from .internals.loader import load_handler
+from .internals.logs import LoggingBridge
+from .internals.loop import run
+from .internals.marshal import marshal_result
+from .internals.runtime_api import RuntimeApiClient, RuntimeApiError
 
 EXIT_INIT_ERROR = 1
 EXIT_RUNTIME_API_ERROR = 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 
-from lambda_streaming.http_connection import HttpConnection
+from lambda_streaming.internals.http_connection import HttpConnection
 
 
 def test_short_sendmsg_is_completed_in_order() -> None:

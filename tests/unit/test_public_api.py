@@ -16,7 +16,7 @@ from lambda_streaming import (
     InvalidStreamingOperation,
     streamify_response,
 )
-from lambda_streaming.stream import ResponseStream
+from lambda_streaming.api.stream import ResponseStream
 
 RUNTIME = Path(__file__).resolve().parents[2] / "runtime"
 

@@ -9,7 +9,7 @@ import h11
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lambda_streaming import wire
+from lambda_streaming.internals import wire
 
 TOKEN = st.text(
     alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-",

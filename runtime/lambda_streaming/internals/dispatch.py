@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, Awaitable, Iterable
 
-from . import aio
-from .context import LambdaContext
-from .errors import (
+from lambda_streaming.api.context import LambdaContext
+from lambda_streaming.api.errors import (
     FaultError,
     InvalidStreamingOperation,
     error_payload,
@@ -20,12 +19,14 @@ from .errors import (
     wire_error_type,
     xray_cause,
 )
-from .http_response import HttpMetadata, HttpResponseStream
+from lambda_streaming.api.http_response import HttpMetadata, HttpResponseStream
+from lambda_streaming.api.stream import ResponseStream, StreamState
+from lambda_streaming.api.streamify import StreamingHandler
+
+from . import aio
 from .logs import runtime_log
 from .marshal import marshal_result, unmarshal_event
 from .runtime_api import RuntimeApiError, reply_timeout
-from .stream import ResponseStream, StreamState
-from .streamify import StreamingHandler
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

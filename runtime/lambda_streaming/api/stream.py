@@ -14,16 +14,18 @@ from __future__ import annotations
 
 import enum
 
+from lambda_streaming.internals.runtime_api import reply_timeout
+from lambda_streaming.internals.wire import error_trailers
+
 from .errors import InvalidStreamingOperation, error_payload, wire_error_type
-from .runtime_api import reply_timeout
-from .wire import error_trailers
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from types import TracebackType
 
+    from lambda_streaming.internals.runtime_api import RuntimeApiClient, StreamingResponse
+
     from .pipeline import Pipeline
-    from .runtime_api import RuntimeApiClient, StreamingResponse
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-from .errors import FaultError
+from lambda_streaming.api.errors import FaultError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

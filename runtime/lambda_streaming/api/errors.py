@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 # everywhere.
 ERROR_TYPE_PATTERN = re.compile(r"(Runtime|Function)\.[A-Z][a-zA-Z]+")
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+# The package root (this file is in api/): frames from anywhere in it are the runtime's.
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 class StreamingRuntimeError(Exception):

@@ -7,7 +7,7 @@ variables".
 
 from __future__ import annotations
 
-from .errors import FaultError
+from lambda_streaming.api.errors import FaultError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ or at ``end()`` when the body is empty.
 
 from __future__ import annotations
 
-from .wire import HTTP_INTEGRATION_CONTENT_TYPE, http_prelude
+from lambda_streaming.internals.wire import HTTP_INTEGRATION_CONTENT_TYPE, http_prelude
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

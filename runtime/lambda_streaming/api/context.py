@@ -17,8 +17,8 @@ from .errors import FaultError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from .config import RuntimeConfig
-    from .runtime_api import Invocation
+    from lambda_streaming.internals.config import RuntimeConfig
+    from lambda_streaming.internals.runtime_api import Invocation
 
 # Fields of the W3C trace context that awslambdaric surfaces through ``w3c()``.
 W3C_ALLOWED_FIELDS = ("traceparent", "tracestate", "baggage")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import simplejson
 from awslambdaric.lambda_runtime_marshaller import Encoder
 
-from .errors import FaultError
+from lambda_streaming.api.errors import FaultError
 
 
 class _ManagedRuntimeEncoder(Encoder):  # type: ignore[misc]  # awslambdaric is untyped
