@@ -22,8 +22,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import IO
 
-from bench import e2e, phases, report
+from bench import cold, e2e, growth, phases, report, servers
 from bench.peers import BENCH, BUFFERED, PEERS, STREAMING, Peer
+from bench.rapi import SERVERS
 
 IDLE_THRESHOLD = 0.1  # CPU-seconds per second used by other processes: above it, not idle
 
@@ -41,11 +42,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--idle", default="auto", help="was the machine otherwise idle? (auto: from /proc/stat)"
     )
+    parser.add_argument(
+        "--server",
+        choices=SERVERS,
+        help="the Runtime API server of every phase but the per-server one (default: selector)",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="COUNT=N",
+        help="override one of phases.Counts, e.g. --set growth_invocations=5000 (repeatable)",
+    )
     args = parser.parse_args(argv)
 
-    counts = phases.SMOKE if args.smoke else phases.Counts()
-    if args.reps:
-        counts = phases.Counts(**{**counts.__dict__, "reps": args.reps})
+    counts = _counts(args, parser)
     names = args.peers.split(",") if args.peers else ["ours", "null"] if args.smoke else list(PEERS)
     peers = [PEERS[name] for name in names]
     missing = [peer.name for peer in peers if not peer.installed()]
@@ -87,6 +98,30 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _counts(args: argparse.Namespace, parser: argparse.ArgumentParser) -> phases.Counts:
+    """The full or smoke counts, with the command line's overrides."""
+    counts = phases.SMOKE if args.smoke else phases.Counts()
+    overrides: dict[str, object] = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        if key not in counts.__dict__ or key in ("token_sizes", "server") or not value.isdigit():
+            parser.error(f"--set {item}: expected COUNT=N with COUNT one of phases.Counts' counts")
+        overrides[key] = int(value)
+    if args.reps:
+        overrides["reps"] = args.reps
+    if args.server:
+        overrides["server"] = args.server
+    return phases.Counts(**{**counts.__dict__, **overrides})
+
+
+def _add(
+    samples: dict[str, dict[str, list[float]]], figures_by_peer: dict[str, dict[str, float]]
+) -> None:
+    for name, figures in figures_by_peer.items():
+        for metric, value in figures.items():
+            samples[metric][name].append(value)
+
+
 def measure(
     peers: list[Peer], counts: phases.Counts, log: IO[bytes]
 ) -> dict[str, dict[str, list[float]]]:
@@ -102,16 +137,16 @@ def measure(
         )
         for _ in range(counts.cold):
             for peer in order:
-                for metric, value in phases.cold_start(peer, log).items():
-                    samples[metric][peer.name].append(value)
+                _add(samples, {peer.name: cold.cold_start(peer, log, counts.server)})
         for phase, mode in ((phases.buffered, BUFFERED), (phases.streaming, STREAMING)):
-            for name, figures in phase([p for p in order if mode in p.modes], counts, log).items():
-                for metric, value in figures.items():
-                    samples[metric][name].append(value)
+            _add(samples, phase([p for p in order if mode in p.modes], counts, log))
+        _add(samples, servers.by_server(order, counts, log))
         if any(peer.name == "ours" for peer in peers):
             direct = samples["chunk_p50_ms"]["ours"][-1]
             for metric, value in e2e.run(counts, direct).items():
                 samples[metric]["ours"].append(value)
+    print(f"RSS growth over {counts.growth_invocations} invocations", file=sys.stderr, flush=True)
+    _add(samples, growth.rss_growth(peers, counts, log))
     return {
         metric: {peer: list(values) for peer, values in by_peer.items()}
         for metric, by_peer in samples.items()

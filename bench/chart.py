@@ -16,13 +16,17 @@ import matplotlib.pyplot as plt
 
 PANELS = [
     ("cold_start_ms", "cold start (ms)"),
+    ("first_answer_buffered_ms", "spawn → first answer, buffered (ms)"),
+    ("first_answer_streaming_ms", "spawn → first answer, streaming (ms)"),
     ("cpu_buffered_us", "CPU / buffered invocation (µs)"),
     ("cpu_streaming_us", "CPU / streaming invocation (µs)"),
     ("ttfb_ms", "time to first byte (ms)"),
     ("chunk_p50_ms", "chunk write→arrival p50 (ms)"),
     ("chunk_p99_ms", "chunk write→arrival p99 (ms)"),
     ("throughput_mib_s", "50 MiB stream (MiB/s, higher is better)"),
+    ("tokens_cpu_us", "CPU / token-sized chunk (µs)"),
     ("rss_peak_mib", "RSS peak, streaming 50 MiB (MiB)"),
+    ("rss_growth_long_mib", "RSS growth, 100k invocations (MiB)"),
 ]
 COLORS = {
     "ours": "#d6604d",
@@ -35,7 +39,7 @@ COLORS = {
 
 def main(source: str, target: str) -> None:
     results = json.loads(Path(source).read_text())
-    figure, axes = plt.subplots(2, 4, figsize=(16, 7.5))
+    figure, axes = plt.subplots(3, 4, figsize=(16, 11))
     for axis, (metric, title) in zip(axes.flat, PANELS, strict=True):
         row = results["medians"].get(metric, {})
         names = [name for name in results["peers"] if name in row]

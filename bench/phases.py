@@ -36,8 +36,14 @@ class Counts:
     big: int = 10  # 50 MiB streams per repetition
     big_chunks: int = 800
     big_chunk: int = 64 * 1024
+    tokens_invocations: int = 30  # streams of `tokens` token-sized chunks, back to back
+    tokens: int = 200
+    token_sizes: tuple[int, ...] = (5, 12, 23, 50, 8, 31, 17, 44, 6, 26)  # bytes, cycled
     e2e_requests: int = 20  # through the emulator's Function URL
     e2e_ticks_invocations: int = 10
+    server_invocations: int = 500  # per peer per Runtime API server (servers.py)
+    growth_invocations: int = 100_000  # once per run, unique trace ids (growth.py)
+    server: str = "selector"  # the Runtime API server of every other phase (rapi.SERVERS)
 
 
 SMOKE = Counts(
@@ -52,8 +58,12 @@ SMOKE = Counts(
     tick_ms=1,
     big=2,
     big_chunks=16,
+    tokens_invocations=2,
+    tokens=20,
     e2e_requests=2,
     e2e_ticks_invocations=2,
+    server_invocations=10,
+    growth_invocations=200,
 )
 
 
@@ -63,22 +73,10 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[max(1, math.ceil(q / 100 * len(ordered))) - 1]
 
 
-def cold_start(peer: Peer, log: IO[bytes]) -> dict[str, float]:
-    """Spawn -> first ``GET /next``; then the first (trivial) invocation, dispatch -> response
-    read, where work put off at init shows up."""
-    mode = peer.modes[0]
-    with Session(peer, mode, log) as session:
-        first = session.invoke(TRIVIAL)
-        return {
-            "cold_start_ms": session.cold_start_ns / 1e6,
-            "first_invoke_ms": (first.end_ns - first.dispatch_ns) / 1e6,
-        }
-
-
 def buffered(peers: list[Peer], counts: Counts, log: IO[bytes]) -> dict[str, dict[str, float]]:
     """Trivial buffered invocations; the peers' processes take turns, a slice each."""
     values: dict[str, dict[str, float]] = {peer.name: {} for peer in peers}
-    with sessions_of(peers, BUFFERED, log) as sessions:
+    with sessions_of(peers, BUFFERED, log, counts.server) as sessions:
         for session in sessions:
             session.invoke(TRIVIAL)
             values[session.peer.name]["rss_idle_buffered_mib"] = session.memory_kib("VmRSS") / 1024
@@ -103,7 +101,7 @@ def streaming(peers: list[Peer], counts: Counts, log: IO[bytes]) -> dict[str, di
     machine hits every peer alike.
     """
     values: dict[str, dict[str, float]] = {peer.name: {} for peer in peers}
-    with sessions_of(peers, STREAMING, log) as sessions:
+    with sessions_of(peers, STREAMING, log, counts.server) as sessions:
         rss_before = {}
         for session in sessions:
             session.invoke(TRIVIAL)
@@ -123,17 +121,21 @@ def streaming(peers: list[Peer], counts: Counts, log: IO[bytes]) -> dict[str, di
             values[name]["rss_growth_mib"] = growth / 1024
         for name, figures in ticks(sessions, counts).items():
             values[name].update(figures)
+        for name, figures in tokens(sessions, counts).items():
+            values[name].update(figures)
         for name, figures in big(sessions, counts).items():
             values[name].update(figures)
     return values
 
 
 @contextlib.contextmanager
-def sessions_of(peers: list[Peer], mode: str, log: IO[bytes] | None) -> Iterator[list[Session]]:
+def sessions_of(
+    peers: list[Peer], mode: str, log: IO[bytes] | None, server: str = "selector"
+) -> Iterator[list[Session]]:
     sessions: list[Session] = []
     try:
         for peer in peers:
-            sessions.append(Session(peer, mode, log))
+            sessions.append(Session(peer, mode, log, server=server))
         yield sessions
     finally:
         for session in sessions:
@@ -177,6 +179,32 @@ def chunk_latencies_ms(chunks: list[Chunk]) -> list[float]:
             raise ValueError(f"chunk without a timestamp: {chunk.head!r}")
         latencies.append((chunk.arrival_ns - int(stamp.group(1))) / 1e6)
     return latencies
+
+
+def tokens(sessions: list[Session], counts: Counts) -> dict[str, dict[str, float]]:
+    """Streams of token-sized chunks (5-50 B, as a model's text arrives), written back to back:
+    the per-write cost dominates. Payload bytes are checked; a runtime may coalesce writes."""
+    sizes = counts.token_sizes
+    params = {"op": "tokens", "n": counts.tokens, "sizes": list(sizes)}
+    total = sum(sizes[i % len(sizes)] for i in range(counts.tokens))
+    rates: dict[str, list[float]] = {session.peer.name: [] for session in sessions}
+    cpu: dict[str, list[float]] = {session.peer.name: [] for session in sessions}
+    for _ in range(counts.tokens_invocations):
+        for session in sessions:
+            name = session.peer.name
+            start = session.cpu_ns()
+            invocation = session.invoke(params)
+            cpu[name].append((session.cpu_ns() - start) / counts.tokens / 1e3)
+            if invocation.size != total:
+                raise ValueError(f"{name}: {invocation.size} token bytes of {total}")
+            rates[name].append(counts.tokens / ((invocation.end_ns - invocation.dispatch_ns) / 1e9))
+    return {
+        name: {
+            "tokens_cpu_us": statistics.median(cpu[name]),
+            "tokens_per_s": statistics.median(rates[name]),
+        }
+        for name in rates
+    }
 
 
 def big(sessions: list[Session], counts: Counts) -> dict[str, dict[str, float]]:

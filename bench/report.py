@@ -18,21 +18,60 @@ NOTES_MARKER = (
 TIMES = "\N{MULTIPLICATION SIGN}"
 NONE = "\N{EN DASH}"
 
+SERVER_TEXT = {
+    "selector": "selector (one epoll loop; the other rows' server)",
+    "thread": "a thread started per connection",
+    "spare": "spare threads waiting in accept()",
+}
+
 # metric -> (label, unit, "lower" or "higher" is better)
 METRICS = {
     "cold_start_ms": ("cold start: spawn → first GET /next", "ms", "lower"),
     "first_invoke_ms": ("first invocation after a cold start (dispatch → response)", "ms", "lower"),
+    "first_answer_buffered_ms": (
+        "first answer after a cold start, buffered: spawn → last byte of the response",
+        "ms",
+        "lower",
+    ),
+    "first_answer_streaming_ms": (
+        "first answer after a cold start, streaming: spawn → last byte of the stream",
+        "ms",
+        "lower",
+    ),
     "cpu_buffered_us": ("runtime CPU per buffered invocation", "µs", "lower"),
     "cpu_streaming_us": ("runtime CPU per streaming invocation (1 chunk)", "µs", "lower"),
     "ttfb_ms": ("TTFB: event handed out → first body byte", "ms", "lower"),
     "chunk_p50_ms": ("per-chunk write → arrival, p50", "ms", "lower"),
     "chunk_p99_ms": ("per-chunk write → arrival, p99", "ms", "lower"),
+    "tokens_cpu_us": ("runtime CPU per token-sized chunk (5 to 50 B, back to back)", "µs", "lower"),
+    "tokens_per_s": ("token-sized chunks per second (dispatch → last byte)", "chunk/s", "higher"),
     "throughput_mib_s": ("50 MiB stream in 64 KiB chunks", "MiB/s", "higher"),
     "rss_idle_buffered_mib": ("RSS idle, buffered handler", "MiB", "lower"),
     "rss_idle_streaming_mib": ("RSS idle, streaming handler", "MiB", "lower"),
     "rss_peak_mib": ("RSS peak while streaming 50 MiB", "MiB", "lower"),
     "rss_peak_over_idle_mib": ("→ peak minus RSS just before", "MiB", "lower"),
     "rss_growth_mib": ("RSS growth over the streaming invocations", "MiB", "lower"),
+    "rss_growth_long_mib": (
+        "RSS growth over the long buffered run (a new trace id each invocation)",
+        "MiB",
+        "lower",
+    ),
+    **{
+        f"ttfb_trivial_{server}_ms": (
+            f"TTFB, one-chunk stream; Runtime API server: {text}",
+            "ms",
+            "lower",
+        )
+        for server, text in SERVER_TEXT.items()
+    },
+    **{
+        f"cpu_streaming_{server}_us": (
+            f"runtime CPU per one-chunk stream; Runtime API server: {text}",
+            "µs",
+            "lower",
+        )
+        for server, text in SERVER_TEXT.items()
+    },
     "e2e_tokens_per_s": (
         "end to end: tokens/s (Function URL, fake Bedrock, 0 delay)",
         "tok/s",
@@ -58,6 +97,13 @@ TARGETS = [
     ("cold_start_ms", "awslambdaric", "<=", 0.8, f"cold start ≤ 0.8 {TIMES} awslambdaric"),
     ("cold_start_ms", "node", "<", 1.0, "cold start below Node's"),
     (
+        "first_answer_buffered_ms",
+        "awslambdaric",
+        "<=",
+        0.8,
+        f"first answer after a cold start (buffered) ≤ 0.8 {TIMES} awslambdaric",
+    ),
+    (
         "cpu_buffered_us",
         "awslambdaric",
         "<=",
@@ -74,6 +120,13 @@ TARGETS = [
     ("rss_idle_buffered_mib", "awslambdaric", "<=", 1.0, "RSS idle ≤ awslambdaric"),
     ("rss_peak_over_idle_mib", None, "<=", 2.0, "RSS peak while streaming 50 MiB ≤ idle + 2 MiB"),
     ("rss_growth_mib", None, "<=", 0.5, "RSS growth over 10,000 invocations ≤ 0.5 MiB"),
+    (
+        "rss_growth_long_mib",
+        None,
+        "<=",
+        0.5,
+        "RSS growth over 100,000 invocations, a new trace id each, ≤ 0.5 MiB",
+    ),
 ]
 
 
@@ -191,7 +244,7 @@ def markdown(results: dict[str, Any]) -> str:
         f" the order rotated each repetition); every cell is the median over them."
         f" Wall time {results.get('wall_s', '?')} s.",
         "",
-        "## Targets (issue 6), ratios from this one run",
+        "## Targets (issues 6, 10, 17), ratios from this one run",
         "",
         "| target | ours / peer (or absolute) | ours | peer | status |",
         "|---|---|---|---|---|",
@@ -238,7 +291,7 @@ def markdown(results: dict[str, Any]) -> str:
 def readme_table(results: dict[str, Any]) -> str:
     """The targets in short, for the README's Performance section (results/readme.md)."""
     medians = results["medians"]
-    lines = ["| target (issue 6) | measured | |", "|---|---|---|"]
+    lines = ["| target (issues 6, 10, 17) | measured | |", "|---|---|---|"]
     for target in results["targets"]:
         metric, peer = target["metric"], target["peer"]
         unit = METRICS[metric][1]
@@ -259,14 +312,24 @@ METHOD = """## Method
   nothing from `runtime/`), one per runtime process. It answers like AWS's Runtime Interface
   Emulator, parses chunked bodies itself and timestamps every chunk (CLOCK_MONOTONIC, the clock
   the handlers stamp their writes with). "Dispatch" is just before the `/next` reply is sent.
+  Every `/next` carries a new `Lambda-Runtime-Trace-Id`, as Lambda's do. It serves connections
+  with one `epoll` loop (`{server}`; `bench/rapi_selector.py`) unless told otherwise: a fresh
+  connection costs an `accept` in a loop that is already awake, a kept-alive one a `recv`, so
+  neither a runtime that opens a connection per stream nor one that keeps it alive is favoured.
+  The rows "Runtime API server: …" run the same one-chunk streams ({server_invocations} per
+  peer per repetition) on each of the three servers, to show how much that choice moves TTFB
+  and CPU: a thread started per connection (a fresh connection waits for a thread start) and
+  spare threads already waiting in `accept()` (the bench's first server, which hides that).
 - **Peers**, unmodified, with equivalent handlers in `bench/peers/`: ours (`runtime/bootstrap`),
   the Node.js runtime interface client (npm `aws-lambda-ric`, run by node 22), awslambdaric
   (buffered only), hayate (streaming only; its events are Function URL payload-2.0 events, and
   its http-integration prelude is not counted as payload) and the null sender (a stdlib
   `http.client` loop, one `sendmsg` per chunk: the harness ceiling and latency floor).
-- **Cold start**: spawn → first `GET /next`, {cold} starts per peer per repetition, alternating
-  peers; then that process's first (trivial) invocation, dispatch → response read, so work put
-  off from init to the first event shows.
+- **Cold start**: {cold} starts per peer and handler mode per repetition, alternating peers, a
+  trivial event queued before the spawn (Lambda has it ready when a cold runtime asks): spawn →
+  first `GET /next`; that first event's dispatch → response read, so work put off from init to
+  the first event shows; and the **first answer**, spawn → the last byte of the first response
+  (a stream's terminating chunk), for the buffered and the streaming handler.
 - **CPU per invocation**: the runtime process's on-CPU time summed over its threads
   (`/proc/PID/task/*/schedstat`) divided by invocations: buffered, {buffered} trivial invocations
   after {warmup} warm-up; streaming, {segments} segments of {segment} one-chunk streams (median of
@@ -274,11 +337,18 @@ METHOD = """## Method
 - **TTFB and per-chunk latency**: {ticks_invocations} invocations of {ticks} chunks of
   {tick_size} B, {tick_ms} ms apart; TTFB = dispatch → first payload chunk received; write →
   arrival for every later chunk (the handler's timestamp inside the chunk), p50 and p99.
+- **Token-sized chunks**: {tokens_invocations} streams of {tokens} writes back to back, the
+  sizes cycling through {token_sizes} bytes (text as a model streams it); runtime CPU per
+  chunk (the process's CPU over the invocation / {tokens}) and chunks per second (dispatch →
+  last byte). Payload bytes are checked; a runtime may coalesce writes into fewer chunks.
 - **Throughput**: {big} streams of {big_chunks} {times} {big_chunk} B per repetition,
   dispatch → last byte; median.
 - **Memory**: `VmRSS` after the first invocation (idle); `VmHWM` after resetting it
   (`/proc/PID/clear_refs`) just before the 50 MiB streams (peak); `VmRSS` before and after the
-  {segments} {times} {segment} streaming invocations (growth).
+  {segments} {times} {segment} streaming invocations (growth); and, once per run (not per
+  repetition), `VmRSS` before and after {growth_invocations} trivial buffered invocations, each
+  with its own trace id (ours, awslambdaric and the null sender as the control; the peers take
+  turns in slices).
 - **End to end** (ours only): the emulator's Function URL (`emulator/`), the demo's
   `lambda_src/stream_text.py` against the fake Bedrock with zero token delay, {e2e_requests}
   warm requests (tokens/s = tokens / (request sent → last token)), next to the same Bedrock

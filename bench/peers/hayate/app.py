@@ -13,6 +13,7 @@ from hayate import Hayate
 
 app = Hayate()
 TRIVIAL = b'{"ok":true}'
+TEXT = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 
 @app.post("/")
@@ -23,6 +24,8 @@ async def scenario(c):
         return c.body(TRIVIAL)
     if op == "ticks":
         return c.body(_ticks(event["n"], event["size"], event["sleep_ms"] / 1000))
+    if op == "tokens":
+        return c.body(_tokens(event["n"], event["sizes"]))
     return c.body(_big(event["n"], event["size"]))
 
 
@@ -32,6 +35,12 @@ async def _ticks(n, size, pause):
             await asyncio.sleep(pause)
         line = f'{{"i":{i},"t":"{time.monotonic_ns()}"}}'
         yield line.ljust(size - 1).encode() + b"\n"
+
+
+async def _tokens(n, sizes):
+    pieces = [TEXT[:size] for size in sizes]
+    for i in range(n):
+        yield pieces[i % len(pieces)]
 
 
 async def _big(n, size):

@@ -6,6 +6,7 @@ const { once } = require("node:events");
 const { setTimeout: sleep } = require("node:timers/promises");
 
 const TRIVIAL = Buffer.from('{"ok":true}');
+const TEXT = Buffer.from("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
 
 exports.buffered = async () => ({ ok: true });
 
@@ -19,6 +20,9 @@ exports.streaming = awslambda.streamifyResponse(async (event, responseStream) =>
       const line = `{"i":${i},"t":"${process.hrtime.bigint()}"}`;
       responseStream.write(line.padEnd(event.size - 1) + "\n");
     }
+  } else if (op === "tokens") {
+    const pieces = event.sizes.map((size) => TEXT.subarray(0, size));
+    for (let i = 0; i < event.n; i++) responseStream.write(pieces[i % pieces.length]);
   } else if (op === "big") {
     const block = Buffer.alloc(event.size, "x");
     for (let i = 0; i < event.n; i++) {

@@ -20,6 +20,7 @@ HEAD = (
     "Content-Type: application/octet-stream\r\n\r\n"
 )
 TRIVIAL = b'{"ok":true}'
+TEXT = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 
 def main() -> None:
@@ -54,6 +55,13 @@ def main() -> None:
                 line = (f'{{"i":{i},"t":"{time.monotonic_ns()}"}}').ljust(size - 1)
                 data = line.encode() + b"\n"
                 send([*first, b"%x\r\n" % len(data), data, b"\r\n"])
+                first = []
+        elif op == "tokens":
+            first = [head]
+            pieces = [(b"%x\r\n" % size, TEXT[:size]) for size in event["sizes"]]
+            for i in range(event["n"]):
+                size_line, data = pieces[i % len(pieces)]
+                send([*first, size_line, data, b"\r\n"])
                 first = []
         else:
             first = [head]

@@ -5,6 +5,7 @@ The event is ``{"op": ...}`` (or a Function URL event whose JSON body is, throug
 - ``trivial``: one chunk ``{"ok":true}``;
 - ``ticks``: ``n`` chunks of ``size`` bytes, each ``{"i":<i>,"t":"<monotonic ns>"}`` padded with
   spaces and ending in a newline, the time taken just before the write; ``sleep_ms`` apart;
+- ``tokens``: ``n`` token-sized writes back to back, their sizes cycling through ``sizes``;
 - ``big``: ``n`` writes of one preallocated ``size``-byte buffer.
 """
 
@@ -14,6 +15,7 @@ import time
 from lambda_streaming import streamify_response
 
 TRIVIAL = b'{"ok":true}'
+TEXT = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 
 @streamify_response
@@ -30,6 +32,10 @@ def handler(event, response_stream, context):
                 time.sleep(pause)
             line = f'{{"i":{i},"t":"{time.monotonic_ns()}"}}'
             response_stream.write(line.ljust(size - 1).encode() + b"\n")
+    elif op == "tokens":
+        pieces = [TEXT[:size] for size in event["sizes"]]
+        for i in range(event["n"]):
+            response_stream.write(pieces[i % len(pieces)])
     elif op == "big":
         block = b"x" * event["size"]
         for _ in range(event["n"]):
