@@ -17,7 +17,7 @@ The package has three layers, one folder (or module) each:
 """
 
 from .api.context import LambdaContext
-from .api.errors import InvalidStreamingOperation, StreamingRuntimeError
+from .api.errors import InvalidStreamingOperation, StreamingRuntimeError, error_type
 from .api.http_response import HttpMetadata, HttpResponseStream
 from .api.pipeline import pipeline
 from .api.stream import ResponseStream
@@ -71,6 +71,7 @@ __all__ = [
     "Usage",
     "converse_text",
     "deadline_guard",
+    "error_type",
     "invoke_text",
     "pipeline",
     "sse_event",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .api.errors import error_payload, log_error, wire_error_type
+from .api.errors import error_payload, error_type, log_error
 from .internals.config import ConfigError, RuntimeConfig
 from .internals.dispatch import Dispatcher
 from .internals.loader import load_handler
@@ -44,7 +44,7 @@ def _serve(client: RuntimeApiClient, config: RuntimeConfig) -> int:
     except Exception as error:  # anything the handler's module raises while importing
         payload = error_payload(error, None)
         log_error(payload, config.log_format)
-        client.post_init_error(wire_error_type(error), marshal_result(payload)[0])
+        client.post_init_error(error_type(error), marshal_result(payload)[0])
         return EXIT_INIT_ERROR
     logging_bridge = LoggingBridge(config)
     logging_bridge.sync()

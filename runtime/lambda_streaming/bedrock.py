@@ -20,7 +20,6 @@ is an iterable of event dicts), which is also how the unit tests feed recorded e
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Generator, Iterable, Mapping
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
@@ -83,10 +82,8 @@ class BedrockStreamError(Exception):
         self.message = message
         self.original_status_code = original_status_code
         self.original_message = original_message
-        # Lambda accepts trailer error types matching (Runtime|Function)\.[A-Z][a-zA-Z]+ only.
-        name = re.sub(r"[^a-zA-Z]", "", code)
-        name = name[:1].upper() + name[1:] if len(name) > 1 else "BedrockError"
-        self.error_type = f"Function.{name}"
+        # Read by lambda_streaming.error_type, which names the failure on every channel.
+        self.error_type = f"Function.{code[:1].upper()}{code[1:]}" if code else "Function.Bedrock"
 
     @property
     def retryable(self) -> bool:

@@ -22,6 +22,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+from .api.errors import error_type
 from .bedrock import DEFAULT_DEADLINE_MARGIN_MS, DeadlineGuard, LambdaContextLike
 
 SSE_CONTENT_TYPE = "text/event-stream"
@@ -115,10 +116,8 @@ def _summary_of(texts: object) -> dict[str, Any]:
 
 
 def _error_data(error: BaseException) -> dict[str, str]:
-    error_type = getattr(error, "error_type", None)
-    if not isinstance(error_type, str):
-        error_type = f"Function.{type(error).__name__}"
-    return {"errorType": error_type, "errorMessage": str(error)}
+    # The same type the stream's error trailer carries (lambda_streaming.error_type).
+    return {"errorType": error_type(error), "errorMessage": str(error)}
 
 
 def _json(data: Mapping[str, Any]) -> str:

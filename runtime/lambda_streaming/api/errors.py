@@ -2,14 +2,13 @@
 
 Every failure becomes one payload, ``{errorMessage, errorType, requestId, stackTrace}``, the
 shape awslambdaric sends. Before the first response byte it goes to ``/error``; after it, into
-the error trailers, whose type must match Lambda's pattern ``(Runtime|Function).<Name>``.
+the error trailers. ``error_type`` names every failure the same way on every channel.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import time
 
@@ -18,11 +17,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from traceback import FrameSummary
     from types import TracebackType
-
-# Lambda Managed Instances' RAPID normalises trailer error types with this (unanchored) pattern
-# and replaces anything else with Runtime.Unknown; the anchored form keeps types intact
-# everywhere.
-ERROR_TYPE_PATTERN = re.compile(r"(Runtime|Function)\.[A-Z][a-zA-Z]+")
 
 # The package root (this file is in api/): frames from anywhere in it are the runtime's.
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -73,19 +67,24 @@ def error_payload(error: BaseException, request_id: str | None) -> dict[str, obj
     }
 
 
-def wire_error_type(error: BaseException) -> str:
-    """The error type for the ``/error`` header and the stream's error trailer.
+def error_type(error: BaseException) -> str:
+    """The Lambda error type of ``error``: the one name it has everywhere.
 
-    An exception may choose it with an ``error_type`` attribute matching ``ERROR_TYPE_PATTERN``
-    (e.g. ``Function.ThrottlingException``); otherwise it is ``Function.<ClassName>`` with any
-    character the pattern refuses removed.
+    The ``/error`` header, the stream's error trailer, the SSE ``event: error`` and the logs all
+    use this. An exception chooses its type with an ``error_type`` string attribute (e.g.
+    ``Function.ThrottlingException``); otherwise it is ``Function.<ClassName>``. Lambda accepts
+    any string and recommends ``Category.Reason``
+    (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html#runtimes-api-invokeerror);
+    only what an HTTP header cannot carry (line breaks, non-ASCII) is escaped.
+
+    >>> error_type(KeyError("x"))
+    'Function.KeyError'
     """
     chosen = getattr(error, "error_type", None)
-    if isinstance(chosen, str) and ERROR_TYPE_PATTERN.fullmatch(chosen):
-        return chosen
-    name = re.sub(r"[^a-zA-Z]", "", type(error).__name__)
-    name = name[:1].upper() + name[1:]
-    return f"Function.{name}" if name else "Function.Error"
+    name = chosen if isinstance(chosen, str) and chosen else f"Function.{type(error).__name__}"
+    if name.isascii() and name.isprintable():
+        return name
+    return name.encode("unicode_escape").decode("ascii")
 
 
 def format_user_stack(tb: TracebackType | None) -> list[str]:

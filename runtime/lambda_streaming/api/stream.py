@@ -17,7 +17,7 @@ import enum
 from lambda_streaming.internals.runtime_api import reply_timeout
 from lambda_streaming.internals.wire import error_trailers
 
-from .errors import InvalidStreamingOperation, error_payload, wire_error_type
+from .errors import InvalidStreamingOperation, error_payload, error_type
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ class ResponseStream:
         self._state = StreamState.FAILED
         if was_open:
             payload = error_payload(error, self._request_id)
-            self._finish(error_trailers(wire_error_type(error), payload))
+            self._finish(error_trailers(error_type(error), payload))
 
     # -- used by the runtime and by HttpResponseStream -------------------------------------
 

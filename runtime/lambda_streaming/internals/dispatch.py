@@ -15,8 +15,8 @@ from lambda_streaming.api.errors import (
     FaultError,
     InvalidStreamingOperation,
     error_payload,
+    error_type,
     log_error,
-    wire_error_type,
     xray_cause,
 )
 from lambda_streaming.api.http_response import HttpMetadata, HttpResponseStream
@@ -105,7 +105,7 @@ class Dispatcher:
         cause, _ = marshal_result(xray_cause(error))
         self._client.post_error(
             invocation.request_id,
-            wire_error_type(error),
+            error_type(error),
             body,
             cause,
             timeout=reply_timeout(invocation.deadline_ms),
