@@ -1,5 +1,5 @@
 # The two commands a newcomer needs (see README).
-.PHONY: demo test setup bench bench-smoke
+.PHONY: demo test setup bench bench-smoke bench-icount
 
 demo:  ## set up, then run the local streaming demo (no AWS account needed)
 	scripts/demo.sh
@@ -16,3 +16,7 @@ bench:  ## install the peers (bench/.peers/), run the benchmark (~5 min), write 
 
 bench-smoke:  ## seconds: our runtime and the null sender, tiny counts (make test runs it too)
 	scripts/setup.sh && .venv/bin/python -m bench --smoke $(BENCH_ARGS)
+
+bench-icount:  ## instructions per invocation under callgrind: ours, awslambdaric, Node (~2 min; any load)
+	scripts/setup.sh && bench/setup_peers.sh
+	.venv/bin/python -m bench.icount $(ICOUNT_ARGS)

@@ -11,18 +11,16 @@ with tiny counts, and draws no chart: it proves that every metric is still produ
 
 import argparse
 import datetime
-import hashlib
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 from typing import IO
 
-from bench import cold, e2e, growth, phases, report, servers
+from bench import cold, e2e, growth, icount, phases, report, servers
 from bench.peers import BENCH, BUFFERED, PEERS, STREAMING, Peer
 from bench.rapi import SERVERS
 
@@ -65,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args.out = args.out or BENCH / "results" / ("smoke" if args.smoke else "")
     args.out.mkdir(parents=True, exist_ok=True)
-    runtime_before = _runtime_version()
+    runtime_before = report.runtime_version()
     started, machine_before, ours_before = time.monotonic(), _machine_cpu_s(), _own_cpu_s()
     with (args.out / "runtimes.log").open("wb") as log:
         samples = measure(peers, counts, log)
@@ -73,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.monotonic() - started
     results["wall_s"] = round(wall, 1)
     results["runtime_version"] = runtime_before
-    if _runtime_version() != runtime_before:
+    if report.runtime_version() != runtime_before:
         results["runtime_version"] += " (runtime/ CHANGED during the run: re-run the bench)"
     # What the rest of the machine did meanwhile: all CPU time spent, minus the bench's own
     # (this process and every runtime it started and reaped), per second of the run.
@@ -84,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         results["machine_otherwise_idle"] = "no" if busy else "yes"
     (args.out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
     markdown = report.markdown(results)
+    if not args.smoke:
+        markdown = _with_icount(markdown, str(results["runtime_version"]))
     (args.out / "latest.md").write_text(markdown)
     (args.out / "readme.md").write_text(report.readme_table(results))
     if args.markdown:
@@ -112,6 +112,19 @@ def _counts(args: argparse.Namespace, parser: argparse.ArgumentParser) -> phases
     if args.server:
         overrides["server"] = args.server
     return phases.Counts(**{**counts.__dict__, **overrides})
+
+
+def _with_icount(markdown: str, runtime_version: str) -> str:
+    """Add the last ``make bench-icount`` table if it measured the same runtime."""
+    path = BENCH / "results" / "icount.json"
+    if not path.exists():
+        return markdown
+    counted = json.loads(path.read_text())
+    if counted["smoke"] or counted["runtime_version"] != runtime_version:
+        print(f"bench: {path} is from another runtime or a smoke run: left out", file=sys.stderr)
+        return markdown
+    before, marker, method = markdown.partition("## Method")
+    return before + icount.markdown(counted) + "\n" + marker + method
 
 
 def _add(
@@ -151,23 +164,6 @@ def measure(
         metric: {peer: list(values) for peer, values in by_peer.items()}
         for metric, by_peer in samples.items()
     }
-
-
-def _runtime_version() -> str:
-    """The last commit of runtime/, and a digest of runtime/'s changes since, if any."""
-
-    def git(*args: str) -> str:
-        done = subprocess.run(
-            ["git", *args], cwd=BENCH.parent, capture_output=True, text=True, check=False
-        )
-        return done.stdout.strip()
-
-    commit = git("log", "-1", "--format=%h", "--", "runtime") or "unknown"
-    changes = git("diff", "HEAD", "--", "runtime")
-    if not changes:
-        return f"commit {commit}"
-    digest = hashlib.sha256(changes.encode()).hexdigest()[:8]
-    return f"commit {commit} + uncommitted runtime/ changes (diff {digest})"
 
 
 def _machine_cpu_s() -> float:

@@ -1,6 +1,7 @@
 """Medians, ratios to each peer, the issue's targets, and the Markdown/JSON/PNG outputs."""
 
 import datetime
+import hashlib
 import os
 import platform
 import statistics
@@ -173,6 +174,23 @@ def summarize(
         "samples": samples,
         "targets": targets,
     }
+
+
+def runtime_version() -> str:
+    """The last commit of runtime/, and a digest of runtime/'s changes since, if any."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", *args], cwd=BENCH.parent, capture_output=True, text=True, check=False
+        )
+        return done.stdout.strip()
+
+    commit = git("log", "-1", "--format=%h", "--", "runtime") or "unknown"
+    changes = git("diff", "HEAD", "--", "runtime")
+    if not changes:
+        return f"commit {commit}"
+    digest = hashlib.sha256(changes.encode()).hexdigest()[:8]
+    return f"commit {commit} + uncommitted runtime/ changes (diff {digest})"
 
 
 def machine() -> str:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install the benchmark's peers from the registries into bench/.peers/ (git-ignored, bench only).
+# Install the benchmark's peers from the registries into bench/.peers/ (git-ignored, bench only),
+# and the tools the bench needs from Debian (apt, as root): a C/C++ tool chain, cmake, valgrind.
 # Idempotent: a second run with unchanged pins only checks a stamp.
 #
 #   bench/.peers/node/   npm aws-lambda-ric (compiles curl + aws-lambda-cpp: ~50 s the first time),
@@ -21,13 +22,17 @@ if [ ! -x node_modules/node/bin/node ] || [ ! -x .venv/bin/python ]; then
 fi
 
 # The Node client compiles curl and aws-lambda-cpp: it needs a C/C++ tool chain and cmake.
+# make bench-icount needs valgrind (Debian's package; callgrind_control comes with it).
 missing=""
-for tool in cmake make g++; do command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"; done
+for tool in cmake make g++ valgrind; do command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"; done
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    apt-get update -qq && apt-get install -y -qq cmake make g++ >/dev/null
+    # shellcheck disable=SC2086  # one package per word
+    apt-get update -qq && apt-get install -y -qq $missing >/dev/null
+  elif [ "$missing" = " valgrind" ]; then
+    echo "bench: valgrind missing (only make bench-icount needs it): sudo apt-get install valgrind" >&2
   else
-    echo "bench: missing$missing; install them (sudo apt-get install cmake make g++)" >&2
+    echo "bench: missing$missing; install them (sudo apt-get install$missing)" >&2
     exit 1
   fi
 fi
