@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """CDK app: the streaming demo stack, configured from context, checked by cdk-nag.
 
-    npx cdk deploy                                   # defaults: the article's model, us-east-1
-    npx cdk deploy -c model_id=us.anthropic.claude-3-5-haiku-20241022-v1:0 -c public=true
+    npx cdk deploy                  # defaults from lambda_src/demo_settings.json (model, Region)
+    npx cdk deploy -c model_id=global.anthropic.claude-haiku-4-5-20251001-v1:0 -c public=true
     npx cdk synth -c interpreter=/path/to/cpython3.13 -c architecture=x86_64   # offline
 
 Context keys (all optional): model_id, region, bedrock_region, max_tokens, architecture
@@ -17,7 +17,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
 from cdk_nag import AwsSolutionsChecks
 
-from stacks.demo_stack import DEFAULT_MODEL_ID, DEFAULT_REGION, DemoSettings, StreamingDemoStack
+from stacks.demo import DEFAULTS, DemoSettings, StreamingDemoStack
 from stacks.interpreter import InterpreterSource
 from stacks.streaming_function import RuntimeMode
 
@@ -53,14 +53,14 @@ def _interpreter(value: str) -> InterpreterSource:
 
 def build(app: cdk.App) -> StreamingDemoStack:
     """Add the demo stack, configured from ``app``'s context, and the cdk-nag checks."""
-    region = _context(app, "region", DEFAULT_REGION)
-    max_tokens = _context(app, "max_tokens", "1000")
+    region = _context(app, "region", DEFAULTS.region)
+    max_tokens = _context(app, "max_tokens", str(DEFAULTS.max_tokens))
     if not max_tokens.isdigit() or int(max_tokens) < 1:
         raise SystemExit(f"context max_tokens={max_tokens!r}: use a positive integer.")
     runtime_mode = RuntimeMode(_choice(app, "runtime_mode", "provided", ("provided", "managed")))
     interpreter = app.node.try_get_context("interpreter")
     settings = DemoSettings(
-        model_id=_context(app, "model_id", DEFAULT_MODEL_ID),
+        model_id=_context(app, "model_id", DEFAULTS.model_id),
         bedrock_region=_context(app, "bedrock_region", region),
         max_tokens=int(max_tokens),
         architecture=_ARCHITECTURES[_choice(app, "architecture", "arm64", ("arm64", "x86_64"))],

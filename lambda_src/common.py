@@ -1,10 +1,11 @@
 """What the five demo handlers share: settings, the Bedrock client, requests and their errors.
 
-- Settings come from the environment, read once per sandbox: ``MODEL_ID`` (default: the
-  article's Claude 3 Haiku), ``BEDROCK_REGION`` (default ``AWS_REGION``, else us-east-1),
-  ``MAX_TOKENS`` (1000), ``BEDROCK_ENDPOINT_URL`` (unset = real Bedrock; the local demo points
-  it at the fake), ``MAX_PROMPT_CHARS`` (20000), ``BEDROCK_MAX_ATTEMPTS`` (3, boto3's
-  standard retry mode: throttling before the first byte is retried with back-off).
+- Settings come from the environment, read once per sandbox: ``MODEL_ID``, ``BEDROCK_REGION``
+  (else ``AWS_REGION``), ``MAX_TOKENS``, ``BEDROCK_ENDPOINT_URL`` (unset = real Bedrock; the
+  local demo points it at the fake), ``MAX_PROMPT_CHARS``, ``BEDROCK_MAX_ATTEMPTS`` (boto3's
+  standard retry mode: throttling before the first byte is retried with back-off). Unset ones
+  take the demo's defaults from ``demo_settings.json`` next to this file, the one place the
+  stack, app.py and scripts/demo.sh read them too.
 - The boto3 client is created once per sandbox, on first use, and reused by every invocation.
 - A request is ``{"prompt": "..."}``: the body of a Function URL (payload 2.0, possibly
   base64) or API Gateway event, or the event itself when invoked directly; ``GET ?prompt=``
@@ -22,14 +23,18 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 # At module level on purpose: Lambda runs imports in the init phase, before the first request.
 import boto3
 from botocore.config import Config
 
-DEFAULT_MODEL_ID = "anthropic.claude-3-haiku-20240307-v1:0"
-DEFAULT_REGION = "us-east-1"
+#: The demo's defaults (model, Region, limits), shared with the stack and scripts/demo.sh.
+DEMO_SETTINGS_FILE = Path(__file__).resolve().parent / "demo_settings.json"
+DEFAULTS: dict[str, Any] = json.loads(DEMO_SETTINGS_FILE.read_text(encoding="utf-8"))
+DEFAULT_MODEL_ID: str = DEFAULTS["model_id"]
+DEFAULT_REGION: str = DEFAULTS["region"]
 ANTHROPIC_VERSION = "bedrock-2023-05-31"
 EXAMPLE = '{"prompt": "こんにちは"}'
 
@@ -59,10 +64,14 @@ class Settings:
         return cls(
             model_id=environ.get("MODEL_ID") or DEFAULT_MODEL_ID,
             region=environ.get("BEDROCK_REGION") or environ.get("AWS_REGION") or DEFAULT_REGION,
-            max_tokens=_positive_int(environ, "MAX_TOKENS", 1000),
+            max_tokens=_positive_int(environ, "MAX_TOKENS", DEFAULTS["max_tokens"]),
             endpoint_url=environ.get("BEDROCK_ENDPOINT_URL") or None,
-            max_prompt_chars=_positive_int(environ, "MAX_PROMPT_CHARS", 20_000),
-            max_attempts=_positive_int(environ, "BEDROCK_MAX_ATTEMPTS", 3),
+            max_prompt_chars=_positive_int(
+                environ, "MAX_PROMPT_CHARS", DEFAULTS["max_prompt_chars"]
+            ),
+            max_attempts=_positive_int(
+                environ, "BEDROCK_MAX_ATTEMPTS", DEFAULTS["bedrock_max_attempts"]
+            ),
         )
 
 

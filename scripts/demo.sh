@@ -12,7 +12,8 @@
 #   --token-delay S   the fake model's pause before each token (default 0.05)
 #   --verbose         show the emulator's and the function's logs
 #   --real-bedrock    no fake: the function calls Bedrock with your credentials (AWS_PROFILE or
-#                     AWS_ACCESS_KEY_ID/...), MODEL_ID and BEDROCK_REGION (default us-east-1)
+#                     AWS_ACCESS_KEY_ID/...), MODEL_ID and BEDROCK_REGION (defaults:
+#                     lambda_src/demo_settings.json)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -67,9 +68,14 @@ wait_for_line() {
   return 1
 }
 
-env_args=(--env "MAX_TOKENS=${MAX_TOKENS:-1000}")
-[ -n "${MODEL_ID:-}" ] && env_args+=(--env "MODEL_ID=$MODEL_ID")
-[ -n "${BEDROCK_REGION:-}" ] && env_args+=(--env "BEDROCK_REGION=$BEDROCK_REGION")
+# The demo's defaults live in lambda_src/demo_settings.json (read by the stack and the handlers
+# too); MODEL_ID, BEDROCK_REGION and MAX_TOKENS in the environment override them.
+default() { "$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' \
+  lambda_src/demo_settings.json "$1"; }
+model_id=${MODEL_ID:-$(default model_id)}
+bedrock_region=${BEDROCK_REGION:-$(default region)}
+env_args=(--env "MAX_TOKENS=${MAX_TOKENS:-$(default max_tokens)}" --env "MODEL_ID=$model_id"
+  --env "BEDROCK_REGION=$bedrock_region")
 if [ "$real" = 1 ]; then
   # The emulator gives functions dummy keys; replace them with the caller's credentials. Keys
   # in the environment are passed on; otherwise the keys are blanked so boto3 in the function
@@ -85,7 +91,7 @@ if [ "$real" = 1 ]; then
       [ -n "${!name:-}" ] && env_args+=(--env "$name=${!name}")
     done
   fi
-  echo "demo: real Bedrock (${BEDROCK_REGION:-us-east-1}, ${MODEL_ID:-anthropic.claude-3-haiku-20240307-v1:0})"
+  echo "demo: real Bedrock ($bedrock_region, $model_id)"
 else
   "$python" -m emulator.bedrock --port 0 --token-delay "$token_delay" \
     >"$workdir/bedrock" 2>"$workdir/bedrock.err" &

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,21 +143,46 @@ def _read_with_includes(path: Path, seen: set[Path]) -> list[str]:
     return parts
 
 
+def find_uv(name: str = "uv") -> str | None:
+    """``uv`` on PATH, else the one installed next to the Python running the CDK app (a venv's
+    ``bin/``, where ``pip install uv`` puts it even when the venv is not activated)."""
+    found = shutil.which(name)
+    if found is None and name == "uv":
+        beside = Path(sys.executable).parent / "uv"
+        found = str(beside) if beside.is_file() and os.access(beside, os.X_OK) else None
+    return found
+
+
 def as_requirements(
-    value: str | os.PathLike[str] | Sequence[str] | None, entry: Path
+    value: str | os.PathLike[str] | Sequence[str] | None, entry: Path, *, uv: str | None = None
 ) -> Requirements:
-    """Normalize the construct's ``requirements`` prop (see StreamingPythonFunction)."""
+    """Normalize the construct's ``requirements`` prop (see StreamingPythonFunction).
+
+    A path may name a requirements file, a ``pyproject.toml`` (its ``[project] dependencies``)
+    or a ``uv.lock`` (exported with ``uv export --frozen``, offline: the exact locked versions).
+    Without a value: ``entry/requirements.txt``, else ``entry/uv.lock``, else
+    ``entry/pyproject.toml``, else nothing.
+    """
     if value is None:
-        default = entry / "requirements.txt"
-        return Requirements(files=(default,)) if default.is_file() else Requirements()
+        for name in ("requirements.txt", "uv.lock", "pyproject.toml"):
+            if (entry / name).is_file():
+                return as_requirements(entry / name, entry, uv=uv)
+        return Requirements()
     if isinstance(value, (str, os.PathLike)):
         path = Path(value).expanduser().resolve()
         if not path.is_file():
             raise ValueError(
                 f"requirements={str(value)!r} is not a file: pass the path of a requirements "
-                'file, or a list of requirement lines such as ["boto3==1.44.5"].'
+                "file, a pyproject.toml or a uv.lock, or a list of requirement lines such as "
+                '["boto3==1.44.5"].'
             )
+        if path.name == "uv.lock":
+            return Requirements(lines=_uv_export(path, uv or find_uv() or "uv"))
+        if path.name == "pyproject.toml":
+            return Requirements(lines=_project_dependencies(path))
         return Requirements(files=(path,))
+    if isinstance(value, (bytes, bytearray)):
+        raise TypeError("requirements= takes a path or a list of strings, not bytes.")
     lines = tuple(value)
     if not all(isinstance(line, str) and line.strip() for line in lines):
         raise ValueError(
@@ -164,3 +190,56 @@ def as_requirements(
             f"got {value!r}."
         )
     return Requirements(lines=lines)
+
+
+def _project_dependencies(path: Path) -> tuple[str, ...]:
+    try:
+        project = tomllib.loads(path.read_text(encoding="utf-8")).get("project", {})
+    except tomllib.TOMLDecodeError as error:
+        raise ValueError(f"requirements={str(path)!r}: not valid TOML ({error}).") from error
+    dependencies = project.get("dependencies", [])
+    if not isinstance(dependencies, list) or not all(isinstance(d, str) for d in dependencies):
+        raise ValueError(f"{path}: [project] dependencies must be a list of strings.")
+    if "dependencies" in project.get("dynamic", []):
+        raise ValueError(
+            f"{path}: its dependencies are dynamic (computed by the build backend); pass a "
+            "requirements file or a uv.lock instead."
+        )
+    return tuple(dependencies)
+
+
+def _uv_export(lock: Path, uv: str) -> tuple[str, ...]:
+    if not (lock.parent / "pyproject.toml").is_file():
+        raise ValueError(f"{lock}: a uv.lock needs its pyproject.toml next to it.")
+    command = [
+        uv,
+        "export",
+        "--frozen",
+        "--no-dev",
+        "--no-hashes",
+        "--no-emit-project",
+        "--no-header",
+        "--no-annotate",
+        "--format",
+        "requirements-txt",
+    ]
+    try:
+        result = subprocess.run(
+            command, cwd=lock.parent, capture_output=True, text=True, timeout=120, check=False
+        )
+    except FileNotFoundError:
+        raise DependencyInstallError(
+            f"requirements={str(lock)!r} is a uv.lock, which `{uv} export` turns into pinned "
+            "requirements, but uv is not installed: pip install uv (or pass a requirements "
+            "file)."
+        ) from None
+    if result.returncode != 0:
+        raise DependencyInstallError(
+            f"`uv export --frozen` of {lock} failed: {result.stderr.strip()[-800:]}"
+        )
+    lines = [
+        line.strip()
+        for line in result.stdout.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    return tuple(lines)

@@ -21,6 +21,7 @@ import subprocess
 from pathlib import Path
 
 from stacks.bytecode import host_python, precompile
+from stacks.shared_libraries import missing
 from stacks.target import Target, elf_machine_of, machine_name
 
 #: Parts of ``lib/pythonX.Y`` a Lambda function never uses; about 170 MB of a full install.
@@ -88,12 +89,15 @@ def lay_out(prefix: Path, out: Path, target: Target) -> None:
         # (`libpython3.13.so.1.0`), which is the file or a versioned symlink to it.
         if library.is_symlink() and library.name.endswith(".so"):
             continue
+        if not library.exists():  # dangling: validate() warned about it
+            continue
         shutil.copy2(library.resolve(), out / "lib" / library.name)
     shutil.copytree(
         prefix / "lib" / target.interpreter_name,
         out / "lib" / target.interpreter_name,
         symlinks=False,
         ignore=_ignore_excluded,
+        ignore_dangling_symlinks=True,  # validate() warned about each
     )
     _strip_native(out)
     python = host_python(target.python_version, extra=[executable])
@@ -101,6 +105,34 @@ def lay_out(prefix: Path, out: Path, target: Target) -> None:
         precompile(
             out / "lib" / target.interpreter_name, python, env={"LD_LIBRARY_PATH": str(out / "lib")}
         )
+
+
+def dangling_links(prefix: Path) -> list[str]:
+    """Symlinks in what lay_out() copies whose target is missing (lay_out skips them)."""
+    found = []
+    for root in (prefix / "lib",):
+        for path in sorted(root.rglob("*")) if root.is_dir() else []:
+            if path.is_symlink() and not path.exists():
+                found.append(f"dangling symlink {path.relative_to(prefix)} -> {path.readlink()}")
+    return found
+
+
+def native_files(prefix: Path, target: Target) -> list[Path]:
+    """The ELF files lay_out() puts in the layer: interpreter, lib/*.so*, extension modules."""
+    stdlib = prefix / "lib" / target.interpreter_name
+    candidates = [prefix / "bin" / target.interpreter_name]
+    candidates += sorted((prefix / "lib").glob("*.so*"))
+    for path in sorted(stdlib.rglob("*.so")):
+        relative = path.relative_to(stdlib).parts
+        if not any(fnmatch.fnmatch(part, p) for part in relative for p in STDLIB_EXCLUDES):
+            candidates.append(path)
+    return [path for path in candidates if path.is_file() and _is_elf(path)]
+
+
+def missing_libraries(prefix: Path, target: Target) -> dict[str, list[str]]:
+    """Shared libraries the layer's native files need that neither it nor Lambda provides."""
+    own = [path.name for path in (prefix / "lib").glob("*.so*")]
+    return missing(native_files(prefix, target), own)
 
 
 def _ignore_excluded(_directory: str, names: list[str]) -> set[str]:

@@ -27,7 +27,7 @@ import jsii
 from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
-from stacks import dependencies
+from stacks import dependencies, package_size
 from stacks.build_cache import copy_tree, digest
 from stacks.bytecode import host_python, precompile
 from stacks.dependencies import Requirements
@@ -95,8 +95,8 @@ def check_entry(entry: Path, handler: str, exclude: Sequence[str]) -> None:
 
 def function_code(
     *, entry: Path, requirements: Requirements, target: Target, exclude: Sequence[str]
-) -> lambda_.Code:
-    """The function's ``lambda_.Code``: bundled locally, hashed from its inputs."""
+) -> tuple[lambda_.Code, str]:
+    """The function's ``lambda_.Code`` (bundled locally, hashed from its inputs) and its key."""
     runtime = runtime_dir()
     requirements = with_runtime_requirements(requirements)
     key = digest(
@@ -114,14 +114,15 @@ def function_code(
             *exclude,
         ]
     )
-    bundler = _FunctionBundler(entry, runtime, requirements, target, tuple(exclude))
-    return lambda_.Code.from_asset(
+    bundler = _FunctionBundler(entry, runtime, requirements, target, tuple(exclude), key=key)
+    code = lambda_.Code.from_asset(
         str(entry),
         asset_hash=key,
         asset_hash_type=AssetHashType.CUSTOM,
         # The image is never pulled: local bundling always succeeds or raises.
         bundling=BundlingOptions(image=DockerImage.from_registry("scratch"), local=bundler),
     )
+    return code, key
 
 
 def with_runtime_requirements(requirements: Requirements) -> Requirements:
@@ -142,9 +143,11 @@ class _FunctionBundler:
         requirements: Requirements,
         target: Target,
         exclude: tuple[str, ...],
+        *,
+        key: str,
     ) -> None:
         self._entry, self._runtime, self._requirements = entry, runtime, requirements
-        self._target, self._exclude = target, exclude
+        self._target, self._exclude, self._key = target, exclude, key
 
     def try_bundle(self, output_dir: str, *_options: Any, **_kw: Any) -> bool:
         out = Path(output_dir)
@@ -159,6 +162,7 @@ class _FunctionBundler:
             precompile(out, python)
         _make_readable(out)
         (out / "bootstrap").chmod(0o755)  # wheels and some checkouts drop the executable bit
+        package_size.record(self._key, "function code", out)
         return True
 
 

@@ -13,8 +13,10 @@ from pathlib import Path
 
 from aws_cdk import aws_lambda as lambda_
 
-#: CPython minor versions the runtime (runtime/lambda_streaming) supports.
-SUPPORTED_PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
+#: CPython minor versions the construct deploys. 3.14: python-build-standalone publishes it and
+#: Lambda runs it (python3.14 runtime, "Lambda runtimes" page of the Lambda developer guide);
+#: this repository's runtime test suite runs on 3.13 only (no 3.14 interpreter offline here).
+SUPPORTED_PYTHON_VERSIONS = ("3.11", "3.12", "3.13", "3.14")
 
 # ELF e_machine values (System V ABI): what a native binary was compiled for.
 _ELF_MACHINES = {"x86_64": 62, "aarch64": 183}
@@ -23,6 +25,7 @@ _MANAGED_RUNTIMES = {
     "3.11": lambda_.Runtime.PYTHON_3_11,
     "3.12": lambda_.Runtime.PYTHON_3_12,
     "3.13": lambda_.Runtime.PYTHON_3_13,
+    "3.14": lambda_.Runtime.PYTHON_3_14,
 }
 
 
@@ -37,8 +40,11 @@ class Target:
     machine: str  # "x86_64" or "aarch64", the uname -m spelling
 
     @classmethod
-    def of(cls, python_version: str, architecture: lambda_.Architecture) -> Target:
+    def of(
+        cls, python_version: str, architecture: lambda_.Architecture, *, managed: bool = False
+    ) -> Target:
         """Validate ``python_version`` and map a CDK ``Architecture`` to a target."""
+        del managed  # every supported version also has a managed runtime
         if python_version not in SUPPORTED_PYTHON_VERSIONS:
             raise ValueError(
                 f"python_version={python_version!r} is not supported: the streaming runtime "

@@ -159,7 +159,7 @@ def cli_synth(tmp_path_factory: pytest.TempPathFactory) -> CloudAssembly:
 
 
 def _fill_dependency_cache() -> None:
-    from stacks.demo_stack import DEMO_FUNCTIONS, LAMBDA_SRC
+    from stacks.demo import DEMO_FUNCTIONS, LAMBDA_SRC
     from stacks.dependencies import as_requirements, install
     from stacks.packaging import with_runtime_requirements
     from stacks.target import Target

@@ -27,6 +27,7 @@ import pytest
 from emulator.bedrock import FakeBedrock
 from emulator.config import FunctionConfig
 from emulator.server import Emulator
+from stacks.demo import DEFAULTS
 from tests.functional.bedrock.e2e import JA_ANSWER, UrlResponse, parse_sse, post, prompt
 from tests.infra.conftest import CloudAssembly
 from tests.infra.isolation import isolated
@@ -197,4 +198,4 @@ def test_buffered_functions_answer_from_the_asset(
         assert answer == expected
     else:
         assert answer["content"] == [{"type": "text", "text": JA_ANSWER}]
-        assert bedrock.requests[-1]["modelId"] == "anthropic.claude-3-haiku-20240307-v1:0"
+        assert bedrock.requests[-1]["modelId"] == DEFAULTS.model_id

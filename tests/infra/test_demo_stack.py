@@ -9,13 +9,14 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Annotations, Match, Template
 
-from stacks.demo_stack import DEMO_FUNCTIONS, StreamingDemoStack
-from tests.infra.cfn import as_list, policy_statements, resources
-from tests.infra.conftest import app
+from stacks.demo import DEFAULTS, DEMO_FUNCTIONS, StreamingDemoStack
+from tests.infra.cfn import policy_statements, resources
+from tests.infra.conftest import REPO, app
 
 demo_app = importlib.import_module("app")
-HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
+NOVA = "amazon.nova-lite-v1:0"
 FM = "arn:${AWS::Partition}:bedrock:%s::foundation-model/%s"
+PROFILE = "arn:${AWS::Partition}:bedrock:%s:${AWS::AccountId}:inference-profile/%s"
 
 
 def demo(outdir: Path, **context: str) -> tuple[StreamingDemoStack, dict[str, Any]]:
@@ -57,7 +58,7 @@ def test_the_five_article_functions_with_their_url_modes(
     assert stack.region == "us-east-1"
 
 
-def test_functions_get_the_articles_model_and_region(
+def test_functions_get_the_default_model_and_region(
     default: tuple[StreamingDemoStack, dict[str, Any]],
 ) -> None:
     _, template = default
@@ -66,14 +67,23 @@ def test_functions_get_the_articles_model_and_region(
         assert props["Runtime"] == "provided.al2023"
         assert props["Architectures"] == ["arm64"]
         assert props["Environment"]["Variables"] == {
-            "MODEL_ID": HAIKU,
-            "BEDROCK_REGION": "us-east-1",
-            "MAX_TOKENS": "1000",
+            "MODEL_ID": DEFAULTS.model_id,
+            "BEDROCK_REGION": DEFAULTS.region,
+            "MAX_TOKENS": str(DEFAULTS.max_tokens),
             "LAMBDA_STREAMING_PYTHON": "/opt/bin/python3.13",
         }
+    assert DEFAULTS.model_id.startswith("us.")  # a cross-Region profile: granted as such
+    profile = PROFILE % (DEFAULTS.region, DEFAULTS.model_id)
     bedrock = [s for s in policy_statements(template) if "bedrock:" in str(s["Action"])]
-    assert len(bedrock) == 5
-    assert {str(s["Resource"]) for s in bedrock} == {FM % ("us-east-1", HAIKU)}
+    assert len(bedrock) == 10  # per function: the profile, and the model through it
+    assert {str(s["Resource"]) for s in bedrock} == {
+        profile,
+        FM % ("*", DEFAULTS.model_id.removeprefix("us.")),
+    }
+    conditioned = [s for s in bedrock if "Condition" in s]
+    assert [s["Condition"] for s in conditioned] == [
+        {"StringLike": {"bedrock:InferenceProfileArn": profile}}
+    ] * 5
     assert len(resources(template, "AWS::Lambda::LayerVersion")) == 1  # shared by all five
 
 
@@ -96,10 +106,9 @@ def test_outputs_are_the_urls(default: tuple[StreamingDemoStack, dict[str, Any]]
 
 
 def test_context_chooses_model_region_size_and_cpu(tmp_path: Path) -> None:
-    profile = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
     stack, template = demo(
         tmp_path,
-        model_id=profile,
+        model_id=NOVA,
         region="us-west-2",
         max_tokens="256",
         architecture="x86_64",
@@ -109,14 +118,22 @@ def test_context_chooses_model_region_size_and_cpu(tmp_path: Path) -> None:
     assert function["Architectures"] == ["x86_64"]
     assert function["Environment"]["Variables"]["MAX_TOKENS"] == "256"
     assert function["Environment"]["Variables"]["BEDROCK_REGION"] == "us-west-2"
-    (statement, *_) = [s for s in policy_statements(template) if "bedrock:" in str(s["Action"])]
-    model = profile.removeprefix("us.")
-    assert as_list(statement["Resource"]) == [
-        f"arn:${{AWS::Partition}}:bedrock:us-west-2:${{AWS::AccountId}}:inference-profile/{profile}",
-        FM % ("us-east-1", model),
-        FM % ("us-east-2", model),
-        FM % ("us-west-2", model),
-    ]
+    bedrock = [s for s in policy_statements(template) if "bedrock:" in str(s["Action"])]
+    assert {str(s["Resource"]) for s in bedrock} == {FM % ("us-west-2", NOVA)}
+    assert not any("Condition" in s for s in bedrock)  # a model called directly
+
+
+def test_the_default_model_is_written_in_one_place_only() -> None:
+    """The settings file is the one place: no source the stack, app or scripts run repeats
+    the default model id (or the retired one the article used)."""
+    sources = [REPO / "app.py", REPO / "scripts" / "demo.sh"]
+    sources += sorted((REPO / "stacks" / "demo").glob("*.py"))
+    sources += sorted((REPO / "lambda_src").glob("*.py"))
+    for path in sources:
+        text = path.read_text()
+        assert DEFAULTS.model_id not in text, path
+        assert "claude-3-haiku-20240307" not in text, path
+        assert '"1000"' not in text and "MAX_TOKENS:-1000" not in text, path
 
 
 def test_public_demo_is_public_and_says_so(tmp_path: Path) -> None:

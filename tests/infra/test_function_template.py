@@ -19,7 +19,7 @@ from stacks.streaming_function import PUBLIC_URL_WARNING_ID
 from tests.infra.cfn import as_list, flatten, policy_statements, resources
 from tests.infra.conftest import HELLO, app, stack
 
-MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
+MODEL = "amazon.nova-lite-v1:0"
 
 
 class Synthesized:
@@ -133,7 +133,7 @@ def test_default_role_may_write_its_logs_trace_and_invoke_exactly_one_model(
             "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
             "Effect": "Allow",
             "Resource": f"arn:${{AWS::Partition}}:bedrock:us-east-1::foundation-model/{MODEL}",
-            "Sid": "InvokeBedrockModels",
+            "Sid": "InvokeFoundationModels",
         },
         {
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -204,17 +204,22 @@ def test_cloudfront_signs_with_origin_access_control(synth: Synthesized) -> None
     url_id = next(iter(resources(template, "AWS::Lambda::Url")))
     distribution_id = next(iter(resources(template, "AWS::CloudFront::Distribution")))
     oac_id, oac = next(iter(resources(template, "AWS::CloudFront::OriginAccessControl").items()))
-    assert oac["Properties"]["OriginAccessControlConfig"] | {"Name": None} == {
+    oac_config = flatten(oac["Properties"]["OriginAccessControlConfig"])
+    assert oac_config | {"Name": None, "Description": None} == {
         "Name": None,
+        "Description": None,
         "OriginAccessControlOriginType": "lambda",
         "SigningBehavior": "always",
         "SigningProtocol": "sigv4",
     }
+    # Unique per account across Regions: the same stack in a second Region gets another name.
+    assert oac_config["Name"].endswith("-${AWS::Region}") and len(oac_config["Name"]) < 64
     config = flatten(template["Resources"][distribution_id]["Properties"])["DistributionConfig"]
     (origin,) = config["Origins"]
     assert origin["OriginAccessControlId"] == f"${{{oac_id}.Id}}"
     assert origin["DomainName"]["Fn::Select"][1]["Fn::Split"][1] == f"${{{url_id}.FunctionUrl}}"
-    assert origin["CustomOriginConfig"]["OriginReadTimeout"] == 120  # the quota's maximum
+    # 60 s: the most an account may use without a quota increase (deploy fails beyond).
+    assert origin["CustomOriginConfig"]["OriginReadTimeout"] == 60
     assert origin["ResponseCompletionTimeout"] == 600  # the function's timeout
     behavior = config["DefaultCacheBehavior"]
     assert set(behavior["AllowedMethods"]) == {

@@ -4,6 +4,7 @@ import http.client
 import json
 import urllib.parse
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -29,8 +30,9 @@ def test_buffered_returns_bedrocks_json_like_the_article(
     assert set(answer["usage"]) == {"input_tokens", "output_tokens"}
     sent = shared_bedrock.requests[-1]
     assert sent["operation"] == "InvokeModel"
-    assert sent["modelId"] == "anthropic.claude-3-haiku-20240307-v1:0"
-    assert sent["body"]["max_tokens"] == 1000
+    defaults = json.loads(Path("lambda_src/demo_settings.json").read_text())
+    assert sent["modelId"] == defaults["model_id"]
+    assert sent["body"]["max_tokens"] == defaults["max_tokens"]
     assert sent["body"]["anthropic_version"] == "bedrock-2023-05-31"
 
 

@@ -2,6 +2,7 @@
 
 import base64
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -64,14 +65,16 @@ def test_bad_requests_say_what_is_wrong(event: Any, message: str) -> None:
     assert json.loads(response["body"]) == {"error": "BadRequest", "message": caught.value.message}
 
 
-def test_settings_defaults_are_the_articles() -> None:
+def test_settings_defaults_come_from_demo_settings_json() -> None:
     settings = common.Settings.from_environ({})
-    assert settings.model_id == "anthropic.claude-3-haiku-20240307-v1:0"
+    written = json.loads((Path(common.__file__).parent / "demo_settings.json").read_text())
+    assert settings.model_id == written["model_id"] != "anthropic.claude-3-haiku-20240307-v1:0"
     assert (settings.region, settings.max_tokens, settings.endpoint_url) == (
-        "us-east-1",
-        1000,
+        written["region"],
+        written["max_tokens"],
         None,
     )
+    assert settings.max_prompt_chars == written["max_prompt_chars"]
     assert common.Settings.from_environ({"AWS_REGION": "eu-west-1"}).region == "eu-west-1"
     both = {"AWS_REGION": "eu-west-1", "BEDROCK_REGION": "us-west-2"}
     assert common.Settings.from_environ(both).region == "us-west-2"

@@ -23,13 +23,9 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from stacks.bedrock_access import is_inference_profile_id
+from stacks.demo.settings import DEFAULTS, LAMBDA_SRC
 from stacks.interpreter import InterpreterSource
 from stacks.streaming_function import RuntimeMode, StreamingPythonFunction
-
-#: The article's model and Region.
-DEFAULT_MODEL_ID = "anthropic.claude-3-haiku-20240307-v1:0"
-DEFAULT_REGION = "us-east-1"
-LAMBDA_SRC = Path(__file__).resolve().parent.parent / "lambda_src"
 
 _STREAM, _BUFFER = lambda_.InvokeMode.RESPONSE_STREAM, lambda_.InvokeMode.BUFFERED
 #: (construct id, handler, Function URL mode as in the article, requirements file in
@@ -45,11 +41,12 @@ DEMO_FUNCTIONS = (
 
 @dataclass(frozen=True, slots=True)
 class DemoSettings:
-    """What the demo deploys; app.py builds it from CDK context."""
+    """What the demo deploys; app.py builds it from CDK context, defaults from
+    lambda_src/demo_settings.json."""
 
-    model_id: str = DEFAULT_MODEL_ID
-    bedrock_region: str = DEFAULT_REGION
-    max_tokens: int = 1000
+    model_id: str = DEFAULTS.model_id
+    bedrock_region: str = DEFAULTS.region
+    max_tokens: int = DEFAULTS.max_tokens
     architecture: lambda_.Architecture = field(default=lambda_.Architecture.ARM_64)
     interpreter: InterpreterSource | None = None
     runtime_mode: RuntimeMode = RuntimeMode.PROVIDED
@@ -102,6 +99,7 @@ class StreamingDemoStack(Stack):
                 function.grant_bedrock_invoke(
                     models=[settings.model_id], region=settings.bedrock_region
                 )
+            assert function.url is not None  # every demo function has its Function URL
             CfnOutput(
                 self,
                 f"{name}Url",
