@@ -3,12 +3,13 @@
 
     npx cdk deploy                  # defaults from lambda_src/demo_settings.json (model, Region)
     npx cdk deploy -c model_id=global.anthropic.claude-haiku-4-5-20251001-v1:0 -c public=true
-    npx cdk synth -c interpreter=/path/to/cpython3.13 -c architecture=x86_64   # offline
+    npx cdk synth -c interpreter=/path/to/cpython3.13 -c interpreter_check=warn   # offline
 
 Context keys (all optional): model_id, region, bedrock_region, max_tokens, architecture
 (arm64|x86_64), interpreter (python-build-standalone|lambda-image|<CPython prefix>),
-runtime_mode (provided|managed), public, cloudfront, rest_api (true|false). docs/deploy.md
-explains each one.
+interpreter_check (strict|warn: a <CPython prefix> whose shared libraries Lambda lacks fails
+the synth, or only warns), runtime_mode (provided|managed), public, cloudfront, rest_api
+(true|false). docs/deploy.md explains each one.
 """
 
 from __future__ import annotations
@@ -43,12 +44,12 @@ def _flag(app: cdk.App, key: str) -> bool:
     return _choice(app, key, "false", ("true", "false")) == "true"
 
 
-def _interpreter(value: str) -> InterpreterSource:
+def _interpreter(value: str, *, allow_missing_libraries: bool) -> InterpreterSource:
     if value == "python-build-standalone":
         return InterpreterSource.python_build_standalone()
     if value == "lambda-image":
         return InterpreterSource.lambda_image()
-    return InterpreterSource.directory(value)
+    return InterpreterSource.directory(value, allow_missing_libraries=allow_missing_libraries)
 
 
 def build(app: cdk.App) -> StreamingDemoStack:
@@ -64,7 +65,13 @@ def build(app: cdk.App) -> StreamingDemoStack:
         bedrock_region=_context(app, "bedrock_region", region),
         max_tokens=int(max_tokens),
         architecture=_ARCHITECTURES[_choice(app, "architecture", "arm64", ("arm64", "x86_64"))],
-        interpreter=None if interpreter is None else _interpreter(str(interpreter)),
+        interpreter=None
+        if interpreter is None
+        else _interpreter(
+            str(interpreter),
+            allow_missing_libraries=_choice(app, "interpreter_check", "strict", ("strict", "warn"))
+            == "warn",
+        ),
         runtime_mode=runtime_mode,
         public=_flag(app, "public"),
         cloudfront=_flag(app, "cloudfront"),

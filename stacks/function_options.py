@@ -49,9 +49,20 @@ XRAY_ACTIONS = frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords"})
 _ALIAS_NAME = r"^(?!^[0-9]+$)[a-zA-Z0-9-_]{1,128}$"
 
 
-def check_type(name: str, value: object, expected: type | tuple[type, ...], hint: str) -> None:
-    """Raise a TypeError naming the prop, what it got and what it takes."""
-    if value is not None and not isinstance(value, expected):
+def check_type(name: str, value: object, expected: type | str, hint: str) -> None:
+    """Raise a TypeError naming the prop, what it got and what it takes.
+
+    ``expected`` is a class, or for a CDK interface (a jsii protocol, which isinstance cannot
+    check) an attribute every implementation has, e.g. ``"vpc_id"`` for ``ec2.IVpc``.
+    """
+    if value is None:
+        return
+    ok = (
+        isinstance(value, expected)
+        if isinstance(expected, type)
+        else (not isinstance(value, (str, bytes)) and hasattr(value, expected))
+    )
+    if not ok:
         raise TypeError(f"{name}= takes {hint}, got {type(value).__name__} ({value!r:.80}).")
 
 
@@ -92,19 +103,19 @@ def check_network(
     security_groups: Sequence[ec2.ISecurityGroup] | None,
 ) -> None:
     """Subnets and security groups only make sense with a VPC."""
-    check_type("vpc", vpc, ec2.IVpc, "an ec2.IVpc (e.g. ec2.Vpc.from_lookup(...))")
+    check_type("vpc", vpc, "vpc_id", "an ec2.IVpc (e.g. ec2.Vpc.from_lookup(...))")
     if vpc is None and (subnets is not None or security_groups):
         raise ValueError(
             "vpc_subnets= and security_groups= place the function in a VPC: pass vpc= too."
         )
     for group in security_groups or ():
-        check_type("security_groups", group, ec2.ISecurityGroup, "ec2.ISecurityGroup values")
+        check_type("security_groups", group, "security_group_id", "ec2.ISecurityGroup values")
 
 
 def check_layers(layers: Sequence[lambda_.ILayerVersion], own: int) -> None:
     """Every extra layer is an ILayerVersion, and the total fits Lambda's five."""
     for layer in layers:
-        check_type("layers", layer, lambda_.ILayerVersion, "lambda_.ILayerVersion values")
+        check_type("layers", layer, "layer_version_arn", "lambda_.ILayerVersion values")
     if len(layers) + own > MAX_LAYERS:
         raise ValueError(
             f"layers= has {len(layers)} layers and the construct adds {own} (interpreter, "

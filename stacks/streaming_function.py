@@ -157,10 +157,10 @@ class StreamingPythonFunction(Construct):
         checks.check_limits(memory_size, timeout, reserved_concurrent_executions)
         checks.check_environment(environment or {}, (PYTHON_ENV, EXEC_WRAPPER_ENV))
         checks.check_network(vpc, vpc_subnets, security_groups)
-        checks.check_type("environment_encryption", environment_encryption, kms.IKey, "a kms.IKey")
-        checks.check_type("role", role, iam.IRole, "an iam.IRole")
-        checks.check_type("log_group", log_group, logs.ILogGroup, "a logs.ILogGroup")
-        checks.check_type("dead_letter_queue", dead_letter_queue, sqs.IQueue, "an sqs.IQueue")
+        checks.check_type("environment_encryption", environment_encryption, "key_arn", "a kms.IKey")
+        checks.check_type("role", role, "role_arn", "an iam.IRole")
+        checks.check_type("log_group", log_group, "log_group_name", "a logs.ILogGroup")
+        checks.check_type("dead_letter_queue", dead_letter_queue, "queue_arn", "an sqs.IQueue")
         checks.check_type(
             "dependencies_layer", dependencies_layer, DependenciesLayer, "a DependenciesLayer"
         )
