@@ -79,14 +79,7 @@ class RequestCycle:
             body = message.get("body", b"")
             if not isinstance(body, bytes | bytearray | memoryview):
                 raise TypeError(f"http.response.body body must be bytes, not {type(body).__name__}")
-            more = bool(message.get("more_body", False))
-            if self.buffered:
-                self._parts.append(bytes(body))
-            elif body:
-                self._open()
-                self.stream.write(body)
-            if not more:
-                self._finish()
+            self.write_body(body, more=bool(message.get("more_body", False)))
         elif kind == "http.response.start":
             if self.head is not None:
                 raise RuntimeError("http.response.start sent twice")
@@ -97,16 +90,21 @@ class RequestCycle:
                 "and http.response.body (no websockets, trailers or pathsend)"
             )
 
+    def write_body(self, body: bytes | bytearray | memoryview, *, more: bool) -> None:
+        """Send (or, buffered, keep) one piece of the body; the last one has ``more=False``."""
+        if self.buffered:
+            self._parts.append(bytes(body))
+        elif body:
+            self._open()
+            self.stream.write(body)
+        if not more:
+            self._finish()
+
     def respond(self, head: ResponseHead, body: bytes) -> None:
         """Answer with a whole response (the adapter's own 500)."""
         self.head = head
-        if self.buffered:
-            self._parts = [body]
-        else:
-            self._open()
-            if body:
-                self.stream.write(body)
-        self._finish()
+        self._parts = []
+        self.write_body(body, more=False)
 
     def open_for_error(self) -> None:
         """Send the status and headers, so that a failure after ``http.response.start`` reaches

@@ -60,6 +60,7 @@ class HttpRequest:
         "query_string",
         "raw_path",
         "root_path",
+        "streamable",
     )
 
     def __init__(
@@ -75,6 +76,7 @@ class HttpRequest:
         client: str | None,
         http_version: str = "1.1",
         multi_value: bool = False,
+        streamable: bool = True,
     ) -> None:
         self.kind = kind  # "v2", "v1" or "alb": also the format of a buffered answer
         self.method = method
@@ -86,6 +88,8 @@ class HttpRequest:
         self.client = client
         self.http_version = http_version
         self.multi_value = multi_value  # the ALB target group sends (and expects) lists
+        # False where the front door cannot stream (ALB, HTTP API payload 1.0): answer buffered.
+        self.streamable = streamable
 
     @property
     def path(self) -> str:
@@ -182,6 +186,8 @@ def _v1(event: Mapping[str, object], context: Mapping[str, object]) -> HttpReque
         headers=headers,
         body=_body(event),
         client=_str_or_none(client),
+        # REST events have no "version"; HTTP APIs (which never stream) send "1.0".
+        streamable=event.get("version") != "1.0",
     )
 
 
@@ -205,6 +211,7 @@ def _alb(event: Mapping[str, object]) -> HttpRequest:
         body=_body(event),
         client=forwarded.split(",")[0].strip() or None,
         multi_value=multi_value,
+        streamable=False,
     )
 
 

@@ -69,11 +69,7 @@ def asgi_handler(
         if not app_lifespan.ready:
             await app_lifespan.startup()
         request = parse_event(event)
-        buffered = (
-            always_buffered
-            or request.kind == "alb"
-            or (isinstance(event, dict) and event.get("version") == "1.0")
-        )
+        buffered = always_buffered or not request.streamable
         cycle = RequestCycle(request, response_stream, buffered=buffered)
         scope = http_scope(request, event, context, app_lifespan.state)
         try:

@@ -86,7 +86,11 @@ class Lifespan:
         stopped: asyncio.Future[None] = loop.create_future()
         queue: asyncio.Queue[Message] = asyncio.Queue()
         queue.put_nowait({"type": "lifespan.startup"})
-        scope = {"type": "lifespan", "asgi": dict(ASGI_VERSION), "state": self.state}
+        scope: dict[str, object] = {
+            "type": "lifespan",
+            "asgi": dict(ASGI_VERSION),
+            "state": self.state,
+        }
 
         async def send(message: Message) -> None:
             kind = message.get("type")

@@ -41,17 +41,19 @@ class ResponseHead:
         if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
             raise TypeError(f"http.response.start status must be an int 100-599, not {status!r}")
         raw = message.get("headers", ())
+        pairs: list[object] = list(raw) if isinstance(raw, list | tuple) else [raw]
         headers: list[tuple[str, str]] = []
-        for pair in raw if isinstance(raw, list | tuple) else [raw]:
-            try:
-                name, value = pair
-                headers.append(
-                    (bytes(name).decode("latin-1").lower(), bytes(value).decode("latin-1"))
-                )
-            except (TypeError, ValueError):
+        for pair in pairs:
+            if not (
+                isinstance(pair, list | tuple)
+                and len(pair) == 2
+                and all(isinstance(part, bytes | bytearray) for part in pair)
+            ):
                 raise TypeError(
-                    f"http.response.start headers must be [name, value] pairs of bytes, not {pair!r}"
-                ) from None
+                    f"http.response.start headers must be [name, value] bytes pairs, not {pair!r}"
+                )
+            name, value = pair
+            headers.append((bytes(name).decode("latin-1").lower(), bytes(value).decode("latin-1")))
         return cls(status, headers)
 
     @classmethod

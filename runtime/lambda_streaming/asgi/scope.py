@@ -31,7 +31,7 @@ def http_scope(
 ) -> dict[str, object]:
     """The scope for ``request``; ``state`` is the lifespan state (each request gets a copy)."""
     headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in request.headers]
-    scheme = request.header("x-forwarded-proto", "https").split(",")[0].strip() or "https"
+    scheme = request_scheme(request)
     scope: dict[str, object] = {
         "type": "http",
         "asgi": dict(ASGI_VERSION),
@@ -44,7 +44,7 @@ def http_scope(
         "root_path": request.root_path,
         "headers": headers,
         "client": (request.client, 0) if request.client else None,
-        "server": _server(request, scheme),
+        "server": server_address(request, scheme),
         "extensions": {},
         "aws.event": event,
         "aws.context": context,
@@ -54,7 +54,8 @@ def http_scope(
     return scope
 
 
-def _server(request: HttpRequest, scheme: str) -> tuple[str, int | None]:
+def server_address(request: HttpRequest, scheme: str) -> tuple[str, int]:
+    """``(host, port)`` the client addressed, from ``Host`` and ``X-Forwarded-Port``."""
     host = request.header("host")
     if not host:
         return ("localhost", 443 if scheme == "https" else 80)
@@ -65,3 +66,8 @@ def _server(request: HttpRequest, scheme: str) -> tuple[str, int | None]:
     if forwarded.isdigit():
         return (host, int(forwarded))
     return (host, 443 if scheme == "https" else 80)
+
+
+def request_scheme(request: HttpRequest) -> str:
+    """``http`` or ``https``, as the front door says in ``X-Forwarded-Proto``."""
+    return request.header("x-forwarded-proto", "https").split(",")[0].strip() or "https"
