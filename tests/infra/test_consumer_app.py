@@ -20,6 +20,7 @@ import stat
 import subprocess
 import venv
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -101,6 +102,9 @@ def test_the_installed_package_ships_the_whole_runtime(
         if p.is_file() and "__pycache__" not in p.parts
     }
     assert shipped <= found, f"missing from the wheel: {sorted(map(str, shipped - found))}"
+    package = installed.parent
+    assert (package / "al2023_libraries.txt").is_file()
+    assert not (package / "demo").exists()  # the demo app's stack is not the construct's
 
 
 def test_the_consumer_app_synthesizes_a_working_asset(
@@ -114,7 +118,8 @@ def test_the_consumer_app_synthesizes_a_working_asset(
     assert function["Properties"]["Handler"] == "echo.handler"
     task = root / "cdk.out" / f"asset.{function['Properties']['Code']['S3Key'][:-4]}"
     assert (task / "echo.py").is_file()
-    assert (task / "lambda_streaming" / "streamify.py").is_file()
+    assert (task / "lambda_streaming" / "__main__.py").is_file()
+    assert not (task / "six.py").exists()  # in the shared layer instead
     assert stat.S_IMODE((task / "bootstrap").stat().st_mode) == 0o755
     bedrock = [
         s
@@ -124,3 +129,29 @@ def test_the_consumer_app_synthesizes_a_working_asset(
         if "bedrock:" in str(s["Action"])
     ]
     assert json.dumps(bedrock).count("eu-west-1::foundation-model/amazon.nova-lite-v1:0") == 1
+
+
+def test_the_consumer_app_uses_vpc_kms_shared_layer_and_an_alias_url(
+    consumer: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    root, _ = consumer
+    template = json.loads((root / "cdk.out" / "ConsumerStack.template.json").read_text())
+
+    def of(kind: str) -> dict[str, Any]:
+        return {k: r for k, r in template["Resources"].items() if r["Type"] == kind}
+
+    ((_, function),) = of("AWS::Lambda::Function").items()
+    props = function["Properties"]
+    assert "SecurityGroupIds" in props["VpcConfig"] and len(props["VpcConfig"]["SubnetIds"]) == 2
+    (key_id,) = of("AWS::KMS::Key")
+    assert props["KmsKeyArn"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    assert props["Environment"]["Variables"]["PYTHONPATH"] == "/opt/python"
+    layers = of("AWS::Lambda::LayerVersion")
+    assert {ref["Ref"] for ref in props["Layers"]} == set(layers)
+    shared = next(r for r in layers.values() if "dependencies" in r["Properties"]["Description"])
+    site = root / "cdk.out" / f"asset.{shared['Properties']['Content']['S3Key'][:-4]}"
+    assert (site / "python" / "six.py").is_file()
+    ((_, alias),) = of("AWS::Lambda::Alias").items()
+    assert alias["Properties"]["Name"] == "live"
+    ((_, url),) = of("AWS::Lambda::Url").items()
+    assert url["Properties"]["Qualifier"] == "live"  # the URL invokes the alias, not $LATEST
