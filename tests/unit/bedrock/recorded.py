@@ -16,6 +16,28 @@ follow the AWS documentation and botocore's bedrock-runtime service model:
   ``generation_token_count``, ``stop_reason``):
   docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-meta.html.
 
+- Mistral text completion (``outputs[].text``/``stop_reason``):
+  docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-mistral-text-completion.html;
+  Mistral chat completion (``choices[].message``/``stop_reason``):
+  docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-mistral-chat-completion.html.
+- DeepSeek-R1 (``choices[].text``/``stop_reason``; the documented prompt ends in ``<think>``,
+  so the output is reasoning up to ``</think>``, then the answer):
+  docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-deepseek.html.
+- OpenAI gpt-oss (chat-completion chunks, ``choices[].delta``/``finish_reason``, reasoning in
+  ``<reasoning>`` tags inside ``content``):
+  docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-openai.html.
+- Cohere Command R/R+ (``event_type`` text-generation, citation-generation, stream-end):
+  docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-cohere-command-r-plus.html;
+  Cohere Command (``text``, ``is_finished``, ``finish_reason``):
+  docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-cohere-command.html.
+- Amazon Titan Text (``outputText``, ``index``, ``totalOutputTextTokenCount``,
+  ``completionReason``, ``inputTextTokenCount``):
+  docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-titan-text.html.
+- Guardrails on InvokeModel (``amazon-bedrock-guardrailAction``, ``amazon-bedrock-trace``):
+  docs.aws.amazon.com/bedrock/latest/userguide/guardrails-use-invoke.html; on Converse
+  (``stopReason: guardrail_intervened``, ``metadata.trace.guardrail``):
+  docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStreamTrace.html.
+
 Ids, latencies and texts are made up; field names and nesting are the documented ones.
 """
 
@@ -133,6 +155,144 @@ INVOKE_LLAMA: list[str] = [
     '"invocationLatency":310,"firstByteLatency":120}}',
 ]
 INVOKE_LLAMA_TEXT = ["Hello", ",", " world"]
+
+
+# Citations (CitationsDelta), a guardrail intervention and prompt-cache usage on Converse.
+CONVERSE_CITATION_GUARDRAIL_CACHE: list[tuple[str, str]] = [
+    ("messageStart", '{"role":"assistant"}'),
+    ("contentBlockDelta", '{"contentBlockIndex":0,"delta":{"text":"Tokyo is large."}}'),
+    (
+        "contentBlockDelta",
+        '{"contentBlockIndex":0,"delta":{"citation":{"title":"cities.pdf","source":"s3://b/c",'
+        '"sourceContent":[{"text":"Tokyo has 14 million people"}],'
+        '"location":{"documentChar":{"documentIndex":0,"start":10,"end":37}}}}}',
+    ),
+    ("contentBlockStop", '{"contentBlockIndex":0}'),
+    ("messageStop", '{"stopReason":"guardrail_intervened"}'),
+    (
+        "metadata",
+        '{"usage":{"inputTokens":30,"outputTokens":5,"totalTokens":35,'
+        '"cacheReadInputTokens":1024,"cacheWriteInputTokens":0},"metrics":{"latencyMs":300},'
+        '"trace":{"guardrail":{"outputAssessments":{"gr1":[{"contentPolicy":{"filters":'
+        '[{"type":"VIOLENCE","confidence":"HIGH","action":"BLOCKED"}]}}]},'
+        '"actionReason":"Guardrail blocked."}}}',
+    ),
+]
+
+# Anthropic: redacted thinking, a citation, prompt-cache usage.
+INVOKE_ANTHROPIC_REDACTED_CITATION_CACHE: list[str] = [
+    '{"type":"message_start","message":{"id":"msg_bdrk_03","type":"message","role":"assistant",'
+    '"model":"claude-haiku-4-5-20251001","content":[],"stop_reason":null,"stop_sequence":null,'
+    '"usage":{"input_tokens":20,"cache_creation_input_tokens":2048,'
+    '"cache_read_input_tokens":0,"output_tokens":1}}}',
+    '{"type":"content_block_start","index":0,"content_block":{"type":"redacted_thinking",'
+    '"data":"EmwKAhgBEgy3va3pzix"}}',
+    '{"type":"content_block_stop","index":0}',
+    '{"type":"content_block_start","index":1,"content_block":{"type":"text","text":""}}',
+    '{"type":"content_block_delta","index":1,"delta":{"type":"citations_delta","citation":'
+    '{"type":"char_location","cited_text":"The grass is green.","document_index":0,'
+    '"document_title":"Example","start_char_index":0,"end_char_index":20}}}',
+    '{"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"Green."}}',
+    '{"type":"content_block_stop","index":1}',
+    '{"type":"message_delta","delta":{"stop_reason":"max_tokens","stop_sequence":null},'
+    '"usage":{"output_tokens":12}}',
+    '{"type":"message_stop","amazon-bedrock-invocationMetrics":{"inputTokenCount":20,'
+    '"outputTokenCount":12,"invocationLatency":700,"firstByteLatency":300,'
+    '"cacheReadInputTokenCount":0,"cacheWriteInputTokenCount":2048}}',
+]
+
+INVOKE_MISTRAL_TEXT: list[str] = [
+    '{"outputs":[{"text":" Bonjour","stop_reason":null}]}',
+    '{"outputs":[{"text":" !","stop_reason":"length"}],"amazon-bedrock-invocationMetrics":'
+    '{"inputTokenCount":9,"outputTokenCount":2,"invocationLatency":150,"firstByteLatency":90}}',
+]
+
+INVOKE_MISTRAL_CHAT: list[str] = [
+    '{"choices":[{"index":0,"message":{"role":"assistant","content":"Hello"},"stop_reason":null}]}',
+    '{"choices":[{"index":0,"message":{"role":"assistant","content":" world"},'
+    '"stop_reason":"stop"}],"amazon-bedrock-invocationMetrics":{"inputTokenCount":6,'
+    '"outputTokenCount":2,"invocationLatency":120,"firstByteLatency":80}}',
+]
+
+INVOKE_DEEPSEEK_R1: list[str] = [
+    '{"choices":[{"text":"The user greets","stop_reason":null}]}',
+    '{"choices":[{"text":" me.\\n</th","stop_reason":null}]}',
+    '{"choices":[{"text":"ink>\\n\\nHi!","stop_reason":null}]}',
+    '{"choices":[{"text":" Welcome.","stop_reason":"stop"}],'
+    '"amazon-bedrock-invocationMetrics":{"inputTokenCount":10,"outputTokenCount":9,'
+    '"invocationLatency":900,"firstByteLatency":400}}',
+]
+
+INVOKE_GPT_OSS: list[str] = [
+    '{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-oss-120b",'
+    '"choices":[{"index":0,"delta":{"role":"assistant","content":"<reasoning>Simple"},'
+    '"finish_reason":null}]}',
+    '{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-oss-120b",'
+    '"choices":[{"index":0,"delta":{"content":" greeting.</reasoning>Hi"},"finish_reason":null}]}',
+    '{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-oss-120b",'
+    '"choices":[{"index":0,"delta":{"content":" there"},"finish_reason":null}]}',
+    '{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-oss-120b",'
+    '"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],'
+    '"amazon-bedrock-invocationMetrics":{"inputTokenCount":15,"outputTokenCount":8,'
+    '"invocationLatency":400,"firstByteLatency":200}}',
+]
+
+INVOKE_GPT_OSS_TOOL: list[str] = [
+    '{"choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"index":0,'
+    '"id":"call_1","type":"function","function":{"name":"weather","arguments":""}}]},'
+    '"finish_reason":null}]}',
+    '{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":'
+    '{"arguments":"{\\"city\\":"}}]},"finish_reason":null}]}',
+    '{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":'
+    '{"arguments":"\\"Tokyo\\"}"}}]},"finish_reason":null}]}',
+    '{"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}',
+]
+
+INVOKE_COHERE_COMMAND_R: list[str] = [
+    '{"is_finished":false,"event_type":"stream-start","generation_id":"g1"}',
+    '{"is_finished":false,"event_type":"text-generation","text":"Paris"}',
+    '{"is_finished":false,"event_type":"text-generation","text":" is the capital."}',
+    '{"is_finished":false,"event_type":"citation-generation","citations":[{"start":0,"end":5,'
+    '"text":"Paris","document_ids":["doc_0"]}]}',
+    '{"is_finished":true,"event_type":"stream-end","finish_reason":"COMPLETE",'
+    '"response":{"text":"Paris is the capital.","meta":{"billed_units":'
+    '{"input_tokens":11,"output_tokens":5}}},'
+    '"amazon-bedrock-invocationMetrics":{"inputTokenCount":11,"outputTokenCount":5,'
+    '"invocationLatency":300,"firstByteLatency":100}}',
+]
+
+INVOKE_COHERE_COMMAND: list[str] = [
+    '{"text":"Hi","is_finished":false}',
+    '{"text":" you","is_finished":false}',
+    '{"is_finished":true,"finish_reason":"MAX_TOKENS","amazon-bedrock-invocationMetrics":'
+    '{"inputTokenCount":3,"outputTokenCount":2,"invocationLatency":80,"firstByteLatency":40}}',
+]
+
+INVOKE_TITAN: list[str] = [
+    '{"outputText":"Hello","index":0,"totalOutputTextTokenCount":1,"completionReason":null,'
+    '"inputTextTokenCount":5}',
+    '{"outputText":" Titan","index":0,"totalOutputTextTokenCount":2,'
+    '"completionReason":"CONTENT_FILTERED","inputTextTokenCount":5,'
+    '"amazon-bedrock-invocationMetrics":{"inputTokenCount":5,"outputTokenCount":2,'
+    '"invocationLatency":210,"firstByteLatency":120}}',
+]
+
+# A guardrail intervening on an InvokeModel stream (Anthropic body): Bedrock's blocked message
+# and its action in the chunk.
+INVOKE_ANTHROPIC_GUARDRAIL: list[str] = [
+    '{"type":"message_start","message":{"id":"msg_bdrk_04","type":"message","role":"assistant",'
+    '"content":[],"usage":{"input_tokens":9,"output_tokens":1}}}',
+    '{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}',
+    '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta",'
+    '"text":"Sorry, the model cannot answer this question."}}',
+    '{"type":"content_block_stop","index":0}',
+    '{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},'
+    '"usage":{"output_tokens":9},"amazon-bedrock-guardrailAction":"INTERVENED",'
+    '"amazon-bedrock-trace":{"guardrail":{"input":{"gr1":{"topicPolicy":{"topics":'
+    '[{"name":"Finance","type":"DENY","action":"BLOCKED"}]}}}}}}',
+    '{"type":"message_stop","amazon-bedrock-invocationMetrics":{"inputTokenCount":9,'
+    '"outputTokenCount":9,"invocationLatency":90,"firstByteLatency":50}}',
+]
 
 
 def converse_events(recorded: list[tuple[str, str]]) -> list[dict[str, Any]]:

@@ -13,6 +13,8 @@ RUNTIME = Path(__file__).resolve().parents[3] / "runtime"
 def test_exported_names_are_the_helper_modules_objects() -> None:
     assert lambda_streaming.converse_text is bedrock.converse_text
     assert lambda_streaming.invoke_text is bedrock.invoke_text
+    assert lambda_streaming.converse_events is bedrock.converse_events
+    assert lambda_streaming.invoke_events is bedrock.invoke_events
     assert lambda_streaming.TextStream is bedrock.TextStream
     assert lambda_streaming.BedrockStreamError is bedrock.BedrockStreamError
     assert lambda_streaming.deadline_guard is bedrock.deadline_guard

@@ -15,6 +15,7 @@ from emulator.eventstream import encode_event, encode_exception
 from lambda_streaming.bedrock import (
     BedrockStreamError,
     TextStream,
+    UnknownShapeError,
     Usage,
     converse_text,
     invoke_text,
@@ -61,7 +62,11 @@ def test_converse_stream_skips_reasoning_and_tool_use_deltas() -> None:
             recorded.INVOKE_NOVA, recorded.INVOKE_NOVA_TEXT, "max_tokens", Usage(8, 2), id="nova"
         ),
         pytest.param(
-            recorded.INVOKE_LLAMA, recorded.INVOKE_LLAMA_TEXT, "stop", Usage(17, 4), id="llama"
+            recorded.INVOKE_LLAMA,
+            recorded.INVOKE_LLAMA_TEXT,
+            "end_turn",  # Llama's "stop", in Converse's words
+            Usage(17, 4),
+            id="llama",
         ),
     ],
 )
@@ -93,12 +98,14 @@ def test_a_stream_without_any_text_is_empty_not_an_error() -> None:
     assert text.usage is None
 
 
-def test_unknown_events_and_chunks_are_skipped() -> None:
-    converse = converse_text({"stream": [{"futureEvent": {"x": 1}}, {"contentBlockDelta": {}}]})
-    assert list(converse) == []
-    chunks = ['{"outputText":"titan","completionReason":"FINISH"}', "[1, 2]"]
-    invoke = invoke_text({"body": [*recorded.invoke_events(chunks), {"unknown": {}}]})
-    assert list(invoke) == []
+def test_an_empty_delta_is_nothing_but_unknown_events_raise() -> None:
+    assert list(converse_text({"stream": [{"contentBlockDelta": {}}]})) == []
+    with pytest.raises(UnknownShapeError, match=r"unknown shape \{futureEvent\}"):
+        list(converse_text({"stream": [{"futureEvent": {"x": 1}}]}))
+    with pytest.raises(UnknownShapeError, match=r"unknown shape \{unknown\}"):
+        list(invoke_text({"body": [{"unknown": {}}]}))
+    with pytest.raises(UnknownShapeError, match=r"chunk.bytes: list"):
+        list(invoke_text({"body": recorded.invoke_events(["[1, 2]"])}))
 
 
 def test_text_stream_is_a_one_shot_iterator() -> None:
