@@ -75,9 +75,12 @@ def asgi_handler(
         try:
             await app(scope, cycle.receive, cycle.send)
         except Exception as error:
-            if cycle.head is None:  # nothing promised yet: a clean 500, as uvicorn answers
+            if cycle.head is None or cycle.complete:
+                # Nothing promised yet: a clean 500, as uvicorn answers. Or the answer is
+                # already whole (Starlette sends its own 500, then re-raises): only log it.
                 log_app_error("Exception in ASGI application", error, context)
-                cycle.respond(ResponseHead(500, INTERNAL_ERROR_HEADERS), INTERNAL_ERROR_BODY)
+                if not cycle.complete:
+                    cycle.respond(ResponseHead(500, INTERNAL_ERROR_HEADERS), INTERNAL_ERROR_BODY)
                 return
             cycle.open_for_error()
             raise  # the runtime ends the stream with error trailers and logs it
