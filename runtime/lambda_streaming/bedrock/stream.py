@@ -48,9 +48,16 @@ class BedrockEvents:
         return next(self._events)
 
     def close(self) -> None:
-        """Stop reading: close this iterator and the underlying event stream."""
-        self._events.close()
+        """Stop reading: close the underlying event stream and this iterator.
+
+        Safe from another thread than the one iterating (``sse_stream``'s keep-alive reads in
+        a thread): closing the connection first makes that thread's read end.
+        """
         close_source(self._source)
+        try:
+            self._events.close()
+        except ValueError:  # "generator already executing" in the reading thread
+            pass
 
 
 def _generate(

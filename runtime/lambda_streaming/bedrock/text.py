@@ -75,9 +75,13 @@ class TextStream:
         return "".join(self)
 
     def close(self) -> None:
-        """Stop reading: close this iterator and the underlying event stream."""
-        self._texts.close()
+        """Stop reading: close the underlying event stream and this iterator (safe from
+        another thread than the one iterating, see ``BedrockEvents.close``)."""
         self.events.close()
+        try:
+            self._texts.close()
+        except ValueError:  # being iterated in another thread, which now ends
+            pass
 
     def _generate(self) -> Generator[str, None, None]:
         observe = self.summary.observe

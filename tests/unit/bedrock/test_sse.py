@@ -1,13 +1,15 @@
 """SSE framing, checked by parsing it back as a browser does (WHATWG HTML, server-sent events)."""
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lambda_streaming.bedrock import BedrockStreamError, converse_text
+from lambda_streaming.bedrock import BedrockStreamError, converse_events, converse_text
 from lambda_streaming.sse import SSE_HEADERS, sse_comment, sse_event, sse_stream
 
 from . import recorded
@@ -135,3 +137,98 @@ def test_deadline_ends_the_stream_with_a_done_event_that_says_so() -> None:
 def test_headers_for_an_sse_response() -> None:
     assert SSE_HEADERS["content-type"].startswith("text/event-stream")
     assert SSE_HEADERS["cache-control"] == "no-cache"
+
+
+# --- Typed Bedrock events and keep-alives ---------------------------------------------------
+
+
+def test_typed_events_become_reasoning_message_and_tool_use_events_then_done() -> None:
+    stream = recorded.converse_events(recorded.CONVERSE_TOOL_AND_REASONING)
+    parsed = parse_sse("".join(sse_stream(converse_events({"stream": stream}))))
+    assert parsed[:3] == [
+        ("reasoning", "The user wants"),
+        ("message", "Let me check."),
+        ("tool_use", '{"toolUseId":"tooluse_1","name":"weather","input":{"city":"Tokyo"}}'),
+    ]
+    kind, data = parsed[-1]
+    assert kind == "done"
+    assert json.loads(data) == {
+        "stopReason": "tool_use",
+        "usage": {"inputTokens": 40, "outputTokens": 31, "totalTokens": 71},
+        "toolUses": [{"toolUseId": "tooluse_1", "name": "weather", "input": {"city": "Tokyo"}}],
+    }
+    assert len(parsed) == 4
+
+
+def test_a_guardrail_stop_and_cache_usage_reach_the_done_event() -> None:
+    stream = recorded.converse_events(recorded.CONVERSE_CITATION_GUARDRAIL_CACHE)
+    parsed = parse_sse("".join(sse_stream(converse_text({"stream": stream}))))
+    done = json.loads(parsed[-1][1])
+    assert done["stopReason"] == "guardrail_intervened"
+    assert done["guardrail"] == {"action": "INTERVENED"}
+    assert done["usage"]["cacheReadInputTokens"] == 1024
+
+
+def test_keep_alive_comments_fill_a_silence_and_only_a_silence() -> None:
+    def slow() -> Iterator[str]:
+        yield "a"
+        time.sleep(0.6)
+        yield "b"
+
+    wire = "".join(sse_stream(slow(), keep_alive=0.1))
+    before, after = wire.split("data: b", 1)
+    assert before.startswith("data: a\n\n")
+    assert before.count(": keep-alive\n\n") >= 2  # at least two during 0.6 s of silence
+    assert ": keep-alive" not in after
+    assert parse_sse(wire) == [("message", "a"), ("message", "b"), ("done", "{}")]
+    fast = "".join(sse_stream(iter(["x", "y"]), keep_alive=0.1))
+    assert ": keep-alive" not in fast
+
+
+def test_keep_alive_off_reads_in_the_callers_thread() -> None:
+    threads: list[str] = []
+
+    def source() -> Iterator[str]:
+        threads.append(threading.current_thread().name)
+        yield "a"
+
+    list(sse_stream(source(), keep_alive=None))
+    list(sse_stream(source()))
+    assert threads == [threading.current_thread().name, "sse-source"]
+
+
+def test_a_failure_during_keep_alive_still_sends_the_error_event() -> None:
+    def failing() -> Iterator[str]:
+        yield "a"
+        time.sleep(0.25)
+        raise BedrockStreamError("throttlingException", "Rate exceeded")
+
+    sent: list[str] = []
+    with pytest.raises(BedrockStreamError):
+        sent.extend(sse_stream(failing(), keep_alive=0.1))
+    parsed = parse_sse("".join(sent))
+    assert parsed[0] == ("message", "a")
+    assert parsed[-1][0] == "error"
+    assert ": keep-alive" in "".join(sent)
+
+
+def test_stopping_early_during_a_silence_closes_the_source() -> None:
+    released = threading.Event()
+
+    class Source:
+        closed = False
+
+        def __iter__(self) -> Iterator[str]:
+            yield "a"
+            released.wait(5)
+
+        def close(self) -> None:
+            self.closed = True
+            released.set()
+
+    source = Source()
+    frames = sse_stream(source, keep_alive=0.05)
+    assert next(frames) == "data: a\n\n"
+    assert next(frames) == ": keep-alive\n\n"
+    frames.close()  # the client went away
+    assert source.closed
