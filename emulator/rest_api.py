@@ -42,10 +42,12 @@ from emulator.invocation import (
     ResponseEnd,
     ResponseEvent,
 )
+from emulator.prelude import PreludeError, buffered_http_response
 from emulator.rest_events import rest_api_event
 
 log = logging.getLogger(__name__)
 
+STREAM, BUFFERED = "STREAM", "BUFFERED"
 DELIMITER = b"\0" * 8
 #: "The delimiter ... must appear within the first 16KB of stream data" (developer guide).
 METADATA_LIMIT = 16 * 1024
@@ -81,12 +83,16 @@ class RestApiEmulator:
         stage: str = "prod",
         max_sandboxes: int = 4,
         limits: RestLimits | None = None,
+        transfer_mode: str = STREAM,
     ) -> None:
+        if transfer_mode not in (STREAM, BUFFERED):
+            raise ValueError(f"transfer mode {transfer_mode!r}: use STREAM or BUFFERED")
         if not stage or "/" in stage:
             raise ValueError(f"stage {stage!r}: a name such as 'prod', without slashes")
         self.config = config
         self.stage = stage
         self.limits = limits or RestLimits()
+        self.transfer_mode = transfer_mode
         self.api_id = hashlib.sha256(config.function_name.encode()).hexdigest()[:10]
         self.function = Function(config, max_sandboxes=max_sandboxes)
         self._server = HttpServer(self._serve, host=host, port=port, name="rest-api")
@@ -112,12 +118,23 @@ class RestApiEmulator:
 
     def _serve(self, exchange: Exchange) -> None:
         serve_rest_api(
-            exchange, self.function, stage=self.stage, api_id=self.api_id, limits=self.limits
+            exchange,
+            self.function,
+            stage=self.stage,
+            api_id=self.api_id,
+            limits=self.limits,
+            buffered=self.transfer_mode == BUFFERED,
         )
 
 
 def serve_rest_api(
-    exchange: Exchange, function: Function, *, stage: str, api_id: str, limits: RestLimits
+    exchange: Exchange,
+    function: Function,
+    *,
+    stage: str,
+    api_id: str,
+    limits: RestLimits,
+    buffered: bool = False,
 ) -> None:
     """Answer one HTTP request as the REST API's proxy resource does."""
     path, _, query = exchange.target.partition("?")
@@ -133,7 +150,7 @@ def serve_rest_api(
         _error(exchange, 413, "Request Too Long", "RequestTooLongException")
         exchange.abort()
         return
-    request = InvocationRequest(payload=b"", streaming=True)
+    request = InvocationRequest(payload=b"", streaming=not buffered)
     event = rest_api_event(
         method=exchange.method,
         path=path[len(prefix) :] or "/",
@@ -154,7 +171,40 @@ def serve_rest_api(
         _error(exchange, 429, "Too Many Requests", "TooManyRequestsException")
         return
     log.info("[%s] REST API %s %s", request.request_id, exchange.method, exchange.target)
-    _Relay(exchange, invocation, limits).run()
+    if buffered:
+        _buffered(exchange, invocation)
+    else:
+        _Relay(exchange, invocation, limits).run()
+
+
+def _buffered(exchange: Exchange, invocation: Invocation) -> None:
+    """The classic proxy integration (BUFFERED, 29 s): the function returns statusCode,
+    headers, multiValueHeaders, body, isBase64Encoded; anything else is a 502."""
+    parts: list[bytes] = []
+    for event in invocation.events():
+        if isinstance(event, ResponseChunk):
+            parts.append(event.data)
+        elif isinstance(event, InvocationFailed) or (
+            isinstance(event, ResponseEnd) and event.error is not None
+        ):
+            _error(exchange, 502, "Internal server error", "")
+            return
+    payload = b"".join(parts)
+    try:
+        document = json.loads(payload)
+        if not isinstance(document, dict) or "statusCode" not in document:
+            raise PreludeError("a proxy integration's answer needs statusCode")
+        metadata, body = buffered_http_response(payload)
+    except (ValueError, PreludeError) as error:
+        log.warning("[%s] REST API 502: malformed proxy response: %s", invocation.request_id, error)
+        _error(exchange, 502, "Internal server error", "")
+        return
+    headers = [(n, v) for n, v in metadata.header_lines()]
+    headers.append(("content-length", str(len(body))))
+    headers.append(("x-amzn-requestid", invocation.request_id))
+    exchange.start(metadata.status_code, headers)
+    exchange.write(body)
+    exchange.end()
 
 
 class _Relay:

@@ -6,7 +6,14 @@ is kept, whatever the model family, by ``lambda_streaming.invoke_text``.
 
 from typing import Any
 
-from common import RequestFailed, bedrock_failed, invoke_model, is_http, read_prompt
+from common import (
+    RequestFailed,
+    bedrock_failed,
+    invoke_model,
+    is_http,
+    json_answer,
+    read_prompt,
+)
 
 from lambda_streaming import BedrockStreamError, invoke_text
 
@@ -24,4 +31,4 @@ def handler(event: Any, context: Any) -> Any:
         if is_http(event):
             return failure.http_response()
         raise
-    return {"content": content}
+    return json_answer(event, {"content": content})

@@ -6,7 +6,7 @@ curl http://127.0.0.1:8080/ -H "Content-Type: application/json" -d '{"prompt": "
 import json
 from typing import Any
 
-from common import RequestFailed, invoke_model, is_http, read_prompt
+from common import RequestFailed, invoke_model, is_http, json_answer, read_prompt
 
 
 def handler(event: Any, context: Any) -> Any:
@@ -16,4 +16,4 @@ def handler(event: Any, context: Any) -> Any:
         if is_http(event):
             return failure.http_response()
         raise
-    return json.loads(response["body"].read())
+    return json_answer(event, json.loads(response["body"].read()))

@@ -157,6 +157,19 @@ def _failure_class(code: str) -> type[RequestFailed]:
     return type(name, (RequestFailed,), {"__module__": __name__})
 
 
+def json_answer(event: object, document: object) -> Any:
+    """A buffered handler's answer: for an HTTP caller an explicit 200 JSON response, which an
+    API Gateway REST proxy integration requires (a bare document is its "Malformed Lambda proxy
+    response", 502) and a Function URL also accepts; for a direct invoke the document."""
+    if not is_http(event):
+        return document
+    return {
+        "statusCode": 200,
+        "headers": {"content-type": "application/json"},
+        "body": json.dumps(document, ensure_ascii=False),
+    }
+
+
 def is_http(event: object) -> bool:
     """Whether the event came through a Function URL or API Gateway (else: a direct invoke)."""
     return isinstance(event, Mapping) and ("requestContext" in event or "rawPath" in event)
