@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from bench.peers import BENCH, BUFFERED, PEERS, STREAMING, Peer
 from bench.report import NONE, TIMES, machine, runtime_version, versions
@@ -71,7 +71,7 @@ TARGETS = [
 class Callgrind:
     """One runtime process under callgrind, its dumps written to ``directory``."""
 
-    def __init__(self, peer: Peer, mode: str, directory: Path) -> None:
+    def __init__(self, peer: Peer, mode: str, directory: Path, log: IO[bytes]) -> None:
         self.directory = directory
         wrapper = [
             "env",
@@ -82,7 +82,7 @@ class Callgrind:
             "--dump-line=no",
             f"--callgrind-out-file={directory}/callgrind.%p",
         ]
-        self.session = Session(peer, mode, wrapper=wrapper, start_timeout=START_TIMEOUT_S)
+        self.session = Session(peer, mode, log, wrapper=wrapper, start_timeout=START_TIMEOUT_S)
 
     def dump(self, label: str) -> int:
         """Write the instructions since the last dump or zero; return their number."""
@@ -126,11 +126,11 @@ def _summary(path: Path) -> int:
     raise RuntimeError(f"no summary line in {path}")
 
 
-def measure(peer: Peer, warmup: int, invocations: int) -> dict[str, float]:
+def measure(peer: Peer, warmup: int, invocations: int, log: IO[bytes]) -> dict[str, float]:
     values: dict[str, float] = {}
     for mode in peer.modes:
         with tempfile.TemporaryDirectory(prefix="icount-") as directory:
-            grind = Callgrind(peer, mode, Path(directory))
+            grind = Callgrind(peer, mode, Path(directory), log)
             try:
                 session = grind.session
                 if mode == BUFFERED:
@@ -218,11 +218,12 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or BENCH / "results" / ("smoke" if args.smoke else "")
     out.mkdir(parents=True, exist_ok=True)
     samples: dict[str, dict[str, list[float]]] = {}
-    for repeat in range(args.repeats):
-        for peer in peers:
-            print(f"icount: {peer.name}, process {repeat + 1}/{args.repeats}", file=sys.stderr)
-            for metric, value in measure(peer, args.warmup, args.invocations).items():
-                samples.setdefault(metric, {}).setdefault(peer.name, []).append(value)
+    with (out / "icount-runtimes.log").open("wb") as log:
+        for repeat in range(args.repeats):
+            for peer in peers:
+                print(f"icount: {peer.name}, process {repeat + 1}/{args.repeats}", file=sys.stderr)
+                for metric, value in measure(peer, args.warmup, args.invocations, log).items():
+                    samples.setdefault(metric, {}).setdefault(peer.name, []).append(value)
     results = {
         "date": _now(),
         "machine": machine(),
