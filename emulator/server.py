@@ -16,7 +16,7 @@ import logging
 from emulator.config import FunctionConfig
 from emulator.function import Function
 from emulator.function_url import BUFFERED, RESPONSE_STREAM, serve_function_url
-from emulator.http11 import Exchange, HttpServer
+from emulator.http11 import Exchange, HttpServer, Limits
 from emulator.invoke_api import is_invoke_api_path, serve_invoke_api
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,11 @@ INVOKE_MODES = (RESPONSE_STREAM, BUFFERED)
 
 
 class Emulator:
-    """Serve one function on ``host:port`` (0 = an ephemeral port) until ``close()``."""
+    """Serve one function on ``host:port`` (0 = an ephemeral port) until ``close()``.
+
+    ``limits`` bounds what clients of the front door may do (read timeouts, open connections;
+    see ``emulator.listener.Limits``); the default suits a developer's machine.
+    """
 
     def __init__(
         self,
@@ -34,13 +38,16 @@ class Emulator:
         port: int = 0,
         invoke_mode: str = RESPONSE_STREAM,
         max_sandboxes: int = 4,
+        limits: Limits | None = None,
     ) -> None:
         if invoke_mode not in INVOKE_MODES:
             raise ValueError(f"invoke mode {invoke_mode!r}: use RESPONSE_STREAM or BUFFERED")
         self.config = config
         self.invoke_mode = invoke_mode
         self.function = Function(config, max_sandboxes=max_sandboxes)
-        self._server = HttpServer(self._route, host=host, port=port, name="front-door")
+        self._server = HttpServer(
+            self._route, host=host, port=port, name="front-door", limits=limits or Limits()
+        )
 
     @property
     def port(self) -> int:
