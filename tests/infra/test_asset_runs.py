@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import shlex
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ import pytest
 
 from emulator.bedrock import FakeBedrock
 from emulator.config import FunctionConfig
+from emulator.rest_api import BUFFERED, STREAM, RestApiEmulator
 from emulator.server import Emulator
 from stacks.demo import DEFAULTS
 from tests.functional.bedrock.e2e import JA_ANSWER, UrlResponse, parse_sse, post, prompt
@@ -199,3 +201,67 @@ def test_buffered_functions_answer_from_the_asset(
     else:
         assert answer["content"] == [{"type": "text", "text": JA_ANSWER}]
         assert bedrock.requests[-1]["modelId"] == DEFAULTS.model_id
+
+
+@pytest.fixture(scope="module")
+def deployed_rest(
+    cli_synth: CloudAssembly, bedrock: FakeBedrock, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    """Each demo function from cdk.out behind the emulated REST API (``-c rest_api=true``):
+    STREAM integrations for the streaming handlers, the classic proxy for the others."""
+    started: list[RestApiEmulator] = []
+    directory = tmp_path_factory.mktemp("rest-launchers")
+
+    def get(handler: str) -> RestApiEmulator:
+        function = cli_synth.function(f"{handler}.handler")
+        properties = function["Properties"]
+        task = cli_synth.asset_dir(properties["Code"])
+        (directory / handler).mkdir()
+        door = RestApiEmulator(
+            FunctionConfig(
+                handler=properties["Handler"],
+                code_dir=task,
+                bootstrap=launcher(directory / handler, task, cli_synth.layer_dir(function)),
+                timeout=30,
+                init_timeout=60,
+                env={
+                    **properties["Environment"]["Variables"],
+                    "BEDROCK_ENDPOINT_URL": bedrock.url,
+                    "BEDROCK_MAX_ATTEMPTS": "1",
+                },
+            ),
+            transfer_mode=STREAM if handler.startswith("stream_") else BUFFERED,
+            max_sandboxes=1,
+        )
+        door.start()
+        started.append(door)
+        return door
+
+    yield get
+    for door in started:
+        door.close()
+
+
+@pytest.mark.parametrize(
+    "handler", ["buffered", "aggregated", "stream_text", "stream_sse", "stream_langchain"]
+)
+def test_every_asset_answers_through_the_rest_api(deployed_rest: Any, handler: str) -> None:
+    door = deployed_rest(handler)
+    request = urllib.request.Request(
+        door.url + "chat",
+        data=prompt("こんにちは").encode(),
+        headers={"content-type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        status, body = response.status, response.read().decode()
+        content_type = response.headers["content-type"]
+    assert status == 200, body
+    if handler == "stream_sse":
+        assert content_type.startswith("text/event-stream")
+        events = parse_sse(body)
+        assert "".join(data for kind, data in events if kind == "message") == JA_ANSWER
+    elif handler.startswith("stream_"):
+        assert body == JA_ANSWER
+    else:
+        assert JA_ANSWER in body
