@@ -7,7 +7,9 @@ Example::
 """
 
 import argparse
+import errno
 import logging
+import os
 import signal
 import sys
 import threading
@@ -15,8 +17,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from emulator.config import DEFAULT_BOOTSTRAP, FunctionConfig
+from emulator.http11 import Limits
 from emulator.server import INVOKE_MODES, Emulator
 
+_DEFAULT_LIMITS = Limits()
 _DESCRIPTION = """\
 Run a Python Lambda handler locally, offline, with the project's real runtime (runtime/bootstrap)
 in child processes. One port serves both:
@@ -110,6 +114,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="concurrent sandboxes before throttling with 429 (default: 4)",
     )
     serving.add_argument(
+        "--max-connections",
+        type=int,
+        default=_DEFAULT_LIMITS.max_connections,
+        metavar="N",
+        help="open client connections; more are answered 503 (default: %(default)s)",
+    )
+    serving.add_argument(
+        "--read-timeout",
+        type=float,
+        default=_DEFAULT_LIMITS.header_timeout,
+        metavar="SECONDS",
+        help="seconds a client may take to send a request's head, and again its body; "
+        "slower ones get 408 (default: %(default)s)",
+    )
+    serving.add_argument(
         "--shape-bandwidth",
         action="store_true",
         help="limit streamed responses as Lambda does: 6 MiB burst, then 2 MiB/s (default: off)",
@@ -146,6 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--bootstrap {args.bootstrap}: no such file (the runtime lives in runtime/)")
     if args.max_sandboxes < 1:
         parser.error("--max-sandboxes must be at least 1")
+    if args.max_connections < 1:
+        parser.error("--max-connections must be at least 1")
+    if args.read_timeout <= 0:
+        parser.error("--read-timeout must be positive")
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO,
         format="%(asctime)s %(levelname).1s %(name)s %(message)s",
@@ -169,9 +192,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             port=args.port,
             invoke_mode=args.invoke_mode,
             max_sandboxes=args.max_sandboxes,
+            limits=Limits(
+                header_timeout=args.read_timeout,
+                body_timeout=args.read_timeout,
+                max_connections=args.max_connections,
+            ),
         )
-    except (ValueError, OSError) as error:
+    except ValueError as error:
         parser.error(str(error))
+    except OSError as error:
+        # Not a usage mistake: say what is wrong with the address, without the usage text.
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        print(f"emulator: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
+        if error.errno == errno.EADDRINUSE:
+            print(
+                "emulator: another process uses that port; pass --port N (0 = any free port)",
+                file=sys.stderr,
+            )
+        return 2
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

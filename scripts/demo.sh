@@ -55,15 +55,15 @@ stop_all() {
 trap stop_all EXIT
 trap 'echo; echo "demo: stopping"; exit 0' INT TERM
 
-# Wait until process $1 prints a line starting with $3 into file $2; print that line.
+# Wait until process $1 (named $4) prints a line starting with $3 into file $2; print that line.
 wait_for_line() {
-  local pid=$1 file=$2 prefix=$3 _
+  local pid=$1 file=$2 prefix=$3 name=$4 _
   for _ in $(seq 300); do
     if grep -q "^$prefix" "$file" 2>/dev/null; then grep -m1 "^$prefix" "$file"; return 0; fi
     if ! kill -0 "$pid" 2>/dev/null; then break; fi
     sleep 0.1
   done
-  echo "demo: $prefix did not start; its output:" >&2
+  echo "demo: $name did not start:" >&2
   cat "$file" "$file.err" >&2 2>/dev/null || true
   return 1
 }
@@ -96,7 +96,7 @@ else
   "$python" -m emulator.bedrock --port 0 --token-delay "$token_delay" \
     >"$workdir/bedrock" 2>"$workdir/bedrock.err" &
   pids+=($!)
-  bedrock_url=$(wait_for_line "$!" "$workdir/bedrock" "Fake Bedrock:" | sed 's/^Fake Bedrock: //')
+  bedrock_url=$(wait_for_line "$!" "$workdir/bedrock" "Fake Bedrock:" "the fake Bedrock" | sed 's/^Fake Bedrock: //')
   env_args+=(--env "BEDROCK_ENDPOINT_URL=$bedrock_url")
   echo "demo: fake Bedrock at $bedrock_url (deterministic answers; see docs/bedrock.md)"
 fi
@@ -108,7 +108,7 @@ if [ "$verbose" = 1 ]; then errors=/dev/stderr; else errors="$workdir/emulator.e
   --invoke-mode "$mode" --timeout 30 "${quiet[@]}" "${env_args[@]}" \
   >"$workdir/emulator" 2>"$errors" &
 pids+=($!)
-url=$(wait_for_line "$!" "$workdir/emulator" "Function URL:" | sed 's/^Function URL: \([^ ]*\).*/\1/')
+url=$(wait_for_line "$!" "$workdir/emulator" "Function URL:" "the emulator" | sed 's/^Function URL: \([^ ]*\).*/\1/')
 
 chat_page=""
 if [ "$handler" = stream_sse ]; then
