@@ -144,18 +144,44 @@ class Lifespan:
         except TimeoutError:
             _log(f"ASGI lifespan shutdown took longer than {self._shutdown_timeout} s")
 
-    def _sigterm(self) -> None:
+    def _sigterm(self, then: Callable[[], None]) -> None:
+        """Shut the app down, then call ``then`` (which may end the process)."""
         loop = self._loop
         if loop is None or loop.is_closed():
-            return
-        if loop.is_running():  # a concurrent runtime keeps its loop running between requests
-            loop.create_task(self.shutdown())
-            return
-        loop.run_until_complete(self.shutdown())
+            then()
+        elif loop.is_running():
+            # The signal interrupted a request (or a runtime that keeps its loop running):
+            # shut down on the loop, and end the process only once that is done.
+            task = loop.create_task(self.shutdown())
+            task.add_done_callback(lambda _: then())
+            import threading
+
+            threading.Thread(target=self._drive, args=(loop, task), daemon=True).start()
+        else:
+            try:
+                loop.run_until_complete(self.shutdown())
+            finally:
+                then()
+
+    def _drive(self, loop: asyncio.AbstractEventLoop, task: asyncio.Task[None]) -> None:
+        """Run ``task`` if the loop stops first: a runtime that runs its loop per request
+        stops it when the interrupted request ends, and then waits for an event that will
+        not come (Lambda is shutting down), which would leave the shutdown unrun."""
+        import time
+
+        deadline = time.monotonic() + self._shutdown_timeout + 1.0
+        while not task.done() and time.monotonic() < deadline:
+            if not loop.is_running():
+                try:
+                    loop.run_until_complete(task)
+                except RuntimeError:  # the loop started again in between: it runs the task
+                    continue
+                return
+            time.sleep(0.005)
 
 
-def _on_sigterm(callback: Callable[[], None]) -> None:
-    """Call ``callback`` on SIGTERM, then do what the signal did before (by default: exit)."""
+def _on_sigterm(callback: Callable[[Callable[[], None]], None]) -> None:
+    """On SIGTERM, call ``callback`` with what the signal did before (by default: exit)."""
     import signal
     import threading
 
@@ -165,13 +191,14 @@ def _on_sigterm(callback: Callable[[], None]) -> None:
 
     def handle(signum: int, frame: FrameType | None) -> None:
         signal.signal(signal.SIGTERM, previous)
-        try:
-            callback()
-        finally:
+
+        def then() -> None:
             if callable(previous):
                 previous(signum, frame)
             elif previous == signal.SIG_DFL:
                 os.kill(os.getpid(), signal.SIGTERM)
+
+        callback(then)
 
     signal.signal(signal.SIGTERM, handle)
 
