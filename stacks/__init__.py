@@ -7,6 +7,7 @@ lives in :mod:`stacks.demo` (not shipped by ``pip install``) and is not imported
 from stacks.bedrock_access import ApplicationInferenceProfile, InferenceProfile
 from stacks.dependency_layer import DependenciesLayer
 from stacks.interpreter import InterpreterSource
+from stacks.managed_instances import ManagedInstances
 from stacks.streaming_function import RuntimeMode, StreamingPythonFunction
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "DependenciesLayer",
     "InferenceProfile",
     "InterpreterSource",
+    "ManagedInstances",
     "RuntimeMode",
     "StreamingPythonFunction",
 ]

@@ -42,6 +42,8 @@ from stacks.dependency_layer import SITE_DIR, DependenciesLayer
 from stacks.front_doors import DEFAULT_READ_TIMEOUT, cloudfront_distribution, streaming_rest_api
 from stacks.interpreter import InterpreterSource, layer_asset_key
 from stacks.interpreter import python_layer as shared_python_layer
+from stacks.managed_instances import ManagedInstances, managed_instances_attach
+from stacks.managed_instances import check as managed_instances_check
 from stacks.target import Target
 
 #: Environment variables this construct sets (bootstrap reads the first; Lambda the second).
@@ -79,7 +81,8 @@ class StreamingPythonFunction(Construct):
     ``invoke_target`` (the alias, else the function), ``function_url`` and ``url`` (None with
     ``function_url=False``; ``url`` is the distribution's with ``cloudfront=True``), ``role``,
     ``log_group``, ``distribution`` and ``rest_api`` (None unless requested), ``python_layer``
-    (None with ``RuntimeMode.MANAGED``). It is ``IGrantable``: ``bucket.grant_read(chat)``.
+    (None with ``RuntimeMode.MANAGED``), ``capacity_provider`` (None without
+    ``managed_instances=``). It is ``IGrantable``: ``bucket.grant_read(chat)``.
     """
 
     def __init__(  # noqa: PLR0915 - one place that wires every documented option, in order
@@ -121,6 +124,7 @@ class StreamingPythonFunction(Construct):
         cloudfront_read_timeout: Duration = DEFAULT_READ_TIMEOUT,
         rest_api: bool = False,
         tracing: bool = True,
+        managed_instances: ManagedInstances | None = None,
     ) -> None:
         """Validate every prop, then build. Lambda's own options are passed to
         ``lambda_.Function`` unchanged; see its documentation for each.
@@ -145,6 +149,8 @@ class StreamingPythonFunction(Construct):
             (default 60 s, the most every account may use; up to 180 s after a quota increase).
         :param rest_api: add an API Gateway REST API streaming the function's response.
         :param tracing: X-Ray active tracing (default on).
+        :param managed_instances: run on Lambda Managed Instances, many invocations per
+            environment (:class:`ManagedInstances`); ``vpc=`` then places its capacity provider.
         """
         super().__init__(scope, construct_id)
         timeout = timeout or Duration.minutes(5)
@@ -166,6 +172,17 @@ class StreamingPythonFunction(Construct):
         )
         checks.check_alias(alias, provisioned_concurrency, function_url)
         _check_combinations(runtime_mode, interpreter, python_layer, cloudfront, auth_type)
+        managed_instances_check(
+            managed_instances,
+            memory_size=memory_size,
+            python_version=python_version,
+            managed_runtime=runtime_mode is RuntimeMode.MANAGED,
+            vpc=vpc,
+            reserved_concurrent_executions=reserved_concurrent_executions,
+            provisioned_concurrency=provisioned_concurrency,
+        )
+        # On Managed Instances the network is the capacity provider's, not the function's.
+        function_vpc = vpc if managed_instances is None else None
         if cloudfront and not function_url:
             raise ValueError("cloudfront=True fronts the Function URL: keep function_url=True.")
         if dependencies_layer is not None:
@@ -196,7 +213,7 @@ class StreamingPythonFunction(Construct):
             "unless granted",
         )
         self.log_group.grant_write(self.role)
-        if vpc is not None:
+        if function_vpc is not None:
             self._allow_network_interfaces()
         code, code_key = packaging.function_code(
             entry=entry_dir, requirements=deps, target=target, exclude=exclude
@@ -219,10 +236,19 @@ class StreamingPythonFunction(Construct):
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             tracing=lambda_.Tracing.ACTIVE if tracing else lambda_.Tracing.DISABLED,
+            vpc=function_vpc,
+            vpc_subnets=vpc_subnets if function_vpc else None,
+            security_groups=list(security_groups) if security_groups and function_vpc else None,
+            dead_letter_queue=dead_letter_queue,
+        )
+        self.capacity_provider = managed_instances_attach(
+            managed_instances,
+            self,
+            self.function,
+            architecture=target.architecture,
             vpc=vpc,
             vpc_subnets=vpc_subnets,
-            security_groups=list(security_groups) if security_groups else None,
-            dead_letter_queue=dead_letter_queue,
+            security_groups=security_groups or (),
         )
         Aspects.of(self).add(checks.XRayOnlyAcknowledgment(self.role))
         if runtime_mode is RuntimeMode.MANAGED:
