@@ -19,6 +19,19 @@ Failure injection, by a marker anywhere in the prompt or by a request header:
 - ``[[bedrock:hold-after=N]]`` (``X-Fake-Bedrock-Hold-After: N``): N tokens, then wait until
   the test calls ``FakeBedrock.release()``, so a test can prove what arrived before the end.
 
+What the model says, by a marker (prompt only), for the typed-event shapes:
+
+- ``[[bedrock:reasoning]]``: reasoning first (Converse ``reasoningContent`` with a signature,
+  Claude ``thinking``, gpt-oss ``<reasoning>``, DeepSeek-R1 ``</think>``), then the answer.
+  A request asking for extended thinking (``thinking: {type: enabled}``) gets it too.
+- ``[[bedrock:tool-use]]``: a short text, then a call of the request's first tool (else
+  ``get_weather``) with ``{"city": "Tokyo"}``; the stop reason is ``tool_use``.
+- ``[[bedrock:citations]]``: a citation of a document after the answer text.
+- ``[[bedrock:guardrail]]``: the guardrail's blocked message instead of the answer, stop
+  reason ``guardrail_intervened`` and a guardrail trace.
+- ``[[bedrock:cache]]``: usage with prompt-cache tokens (read 1024, write 0).
+- ``[[bedrock:silence=S]]``: S seconds of silence after the first token (keep-alive tests).
+
 Markers are removed from the prompt before the answer is made, so the text stays the same.
 """
 
@@ -53,6 +66,23 @@ STREAM_EXCEPTIONS = (
 )
 
 
+_KNOWN = frozenset(
+    {
+        "fail-after",
+        "delay",
+        "hold-after",
+        "reasoning",
+        "tool-use",
+        "citations",
+        "guardrail",
+        "cache",
+        "silence",
+    }
+)
+GUARDRAIL_MESSAGE = "Sorry, the model cannot answer this question."
+REASONING = "The user asks something simple. A short, friendly answer fits."
+
+
 class FaultSyntaxError(ValueError):
     """A marker or header the fake does not understand (answered as a ValidationException)."""
 
@@ -68,6 +98,11 @@ class Plan:
     token_delay: float | None = None
     hold_after: int | None = None
     options: dict[str, str] = field(default_factory=dict)
+    silence: float | None = None
+
+    def has(self, name: str) -> bool:
+        """Whether the marker ``name`` (a flag such as ``reasoning``) was given."""
+        return name in self.options
 
 
 def plan_request(prompt: str, headers: Mapping[str, str]) -> Plan:
@@ -95,11 +130,12 @@ def _apply(plan: Plan, settings: dict[str, str]) -> Plan:
         exception = exception or plan.stream_exception
         if exception not in STREAM_EXCEPTIONS:
             raise FaultSyntaxError(f"unknown stream exception {exception!r}: {STREAM_EXCEPTIONS}")
-    unknown = set(settings) - {*PRE_STREAM_FAULTS, "fail-after", "delay", "hold-after"}
+    unknown = set(settings) - {*PRE_STREAM_FAULTS, *_KNOWN}
     if unknown:
         raise FaultSyntaxError(f"unknown fake-bedrock setting(s): {sorted(unknown)}")
     delay = _number(float, "delay", settings["delay"]) if "delay" in settings else None
     hold = _number(int, "hold-after", settings["hold-after"]) if "hold-after" in settings else None
+    silence = _number(float, "silence", settings["silence"]) if "silence" in settings else None
     return Plan(
         prompt=plan.prompt,
         fault=fault,
@@ -108,6 +144,7 @@ def _apply(plan: Plan, settings: dict[str, str]) -> Plan:
         token_delay=delay,
         hold_after=hold,
         options=settings,
+        silence=silence,
     )
 
 

@@ -8,6 +8,7 @@ is not checked. What to answer comes from ``answers.py`` and ``shapes.py``.
 """
 
 import base64
+import collections
 import json
 import sys
 import threading
@@ -20,7 +21,7 @@ from urllib.parse import unquote
 
 from emulator.eventstream import encode_event, encode_exception
 
-from . import shapes
+from . import shapes, streams
 from .answers import PRE_STREAM_FAULTS, FaultSyntaxError, Plan, answer_for, plan_request
 
 OPERATIONS = {
@@ -32,6 +33,7 @@ OPERATIONS = {
 EVENTSTREAM = "application/vnd.amazon.eventstream"
 MAX_BODY_BYTES = 25 * 1024 * 1024
 HOLD_TIMEOUT_S = 30.0  # a held stream gives up after this, so a broken test cannot hang
+REQUESTS_KEPT = 1000  # the newest requests stay in ``requests``; older ones are dropped
 # Bedrock pads stream payloads with a "p" field of varying length so sizes do not reveal the
 # text; clients must ignore it. Its alphabet as seen in captured streams.
 _PADDING = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -47,7 +49,8 @@ class BedrockServer(ThreadingHTTPServer):
         self.token_delay = token_delay
         self.verbose = verbose
         self.release_event = threading.Event()
-        self.requests: list[dict[str, Any]] = []
+        # Bounded: a long-running fake (the demo, a load test) must not grow with every request.
+        self.requests: collections.deque[dict[str, Any]] = collections.deque(maxlen=REQUESTS_KEPT)
         self._lock = threading.Lock()
 
     def record(self, entry: dict[str, Any]) -> None:
@@ -129,16 +132,20 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if plan.fault is not None:
             raise _Reply(*PRE_STREAM_FAULTS[plan.fault])
-        done = shapes.complete(model_id, plan.prompt, answer_for(plan.prompt), max_tokens)
+        done = shapes.complete(
+            model_id, plan.prompt, answer_for(plan.prompt), max_tokens, plan, body
+        )
 
         def elapsed_ms() -> int:
             return max(1, int((time.monotonic() - started) * 1000))
 
         if operation == "ConverseStream":
-            self._stream(shapes.converse_stream(done, elapsed_ms), plan, chunked_payload=False)
+            self._stream(streams.converse_stream(done, elapsed_ms), plan, chunked_payload=False)
         elif operation == "InvokeModelWithResponseStream":
             assert family is not None
-            self._stream(shapes.invoke_stream(family, done, elapsed_ms), plan, chunked_payload=True)
+            self._stream(
+                streams.invoke_stream(family, done, elapsed_ms), plan, chunked_payload=True
+            )
         elif plan.fail_after is not None:
             raise _Reply(424, "ModelErrorException", "The model failed (injected by the fake).")
         else:
@@ -180,6 +187,8 @@ class _Handler(BaseHTTPRequestHandler):
                     break
                 if plan.hold_after is not None and sent == plan.hold_after:
                     self.server.release_event.wait(HOLD_TIMEOUT_S)
+                if plan.silence is not None and sent == 1:
+                    time.sleep(plan.silence)  # a model quiet for a while (keep-alive tests)
                 if delay:
                     time.sleep(delay)
                 sent += 1

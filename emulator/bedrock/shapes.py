@@ -8,16 +8,16 @@ event-stream framing (``server.py`` writes these with ``emulator.eventstream``).
 """
 
 import hashlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .answers import count_input_tokens, tokenize
+from .answers import GUARDRAIL_MESSAGE, REASONING, Plan, count_input_tokens, tokenize
 
 JSON = dict[str, Any]
 DEFAULT_MAX_TOKENS = 1000
 LLAMA_DEFAULT_MAX_GEN_LEN = 512
-FAMILIES = ("anthropic", "nova", "llama")
+FAMILIES = ("anthropic", "nova", "llama", "mistral", "deepseek", "openai", "cohere", "titan")
 
 
 class RequestError(ValueError):
@@ -32,10 +32,24 @@ class Completion:
     tokens: list[str]
     input_tokens: int
     truncated: bool
+    reasoning: tuple[str, ...] = ()
+    tool: tuple[str, str, JSON] | None = None  # (tool use id, name, input)
+    citation: bool = False
+    guardrail: bool = False
+    cache: bool = False
 
     @property
     def text(self) -> str:
         return "".join(self.tokens)
+
+    @property
+    def stop(self) -> str:
+        """The stop reason, in ConverseStream's words."""
+        if self.guardrail:
+            return "guardrail_intervened"
+        if self.tool is not None:
+            return "tool_use"
+        return "max_tokens" if self.truncated else "end_turn"
 
     @property
     def output_tokens(self) -> int:
@@ -51,23 +65,77 @@ class Event:
     token: bool = False
 
 
-def complete(model_id: str, prompt: str, answer: str, max_tokens: int) -> Completion:
+def complete(  # noqa: PLR0917
+    model_id: str,
+    prompt: str,
+    answer: str,
+    max_tokens: int,
+    plan: Plan | None = None,
+    request: object = None,
+) -> Completion:
+    """The answer to one request: ``answer`` cut at ``max_tokens``, plus what the plan's
+    markers (or the request: extended thinking, tools) ask the fake model to say."""
+    flags = plan.options if plan is not None else {}
+    if "guardrail" in flags:
+        answer = GUARDRAIL_MESSAGE
     tokens = tokenize(answer)
+    thinking = "reasoning" in flags or _asks_for_thinking(request)
+    tool = None
+    if "tool-use" in flags and "guardrail" not in flags:
+        tokens = tokenize("Let me look that up.")
+        tool = ("tooluse_fake0001", _first_tool(request) or "get_weather", {"city": "Tokyo"})
     return Completion(
-        model_id, tokens[:max_tokens], count_input_tokens(prompt), len(tokens) > max_tokens
+        model_id,
+        tokens[:max_tokens],
+        count_input_tokens(prompt),
+        len(tokens) > max_tokens,
+        reasoning=tuple(tokenize(REASONING)) if thinking else (),
+        tool=tool,
+        citation="citations" in flags,
+        guardrail="guardrail" in flags,
+        cache="cache" in flags,
     )
 
 
-def family_of(model_id: str) -> str | None:
-    """``anthropic``/``nova``/``llama`` from a model id, inference profile id or ARN."""
-    name = model_id.rsplit("/", 1)[-1].lower()
-    if ".anthropic." in f".{name}":
-        return "anthropic"
-    if ".amazon.nova" in f".{name}":
-        return "nova"
-    if ".meta.llama" in f".{name}":
-        return "llama"
+def _asks_for_thinking(request: object) -> bool:
+    if not isinstance(request, dict):
+        return False
+    extra = request.get("additionalModelRequestFields") or {}
+    thinking = request.get("thinking") or (extra.get("thinking") if isinstance(extra, dict) else 0)
+    return isinstance(thinking, dict) and thinking.get("type") == "enabled"
+
+
+def _first_tool(request: object) -> str | None:
+    """The first tool's name: Converse ``toolConfig.tools[].toolSpec``, Anthropic ``tools[]``,
+    OpenAI ``tools[].function``."""
+    if not isinstance(request, dict):
+        return None
+    tools = (request.get("toolConfig") or {}).get("tools") or request.get("tools") or []
+    for tool in tools:
+        if isinstance(tool, dict):
+            spec = tool.get("toolSpec") or tool.get("function") or tool
+            if isinstance(spec, dict) and isinstance(spec.get("name"), str):
+                return str(spec["name"])
     return None
+
+
+# Model id prefix (after an optional geographic profile prefix such as "us.") -> family.
+_PREFIXES = {
+    "anthropic.": "anthropic",
+    "amazon.nova": "nova",
+    "meta.llama": "llama",
+    "mistral.": "mistral",
+    "deepseek.": "deepseek",
+    "openai.": "openai",
+    "cohere.command": "cohere",
+    "amazon.titan-text": "titan",
+}
+
+
+def family_of(model_id: str) -> str | None:
+    """The model family (one of ``FAMILIES``) of a model id, inference profile id or ARN."""
+    name = f".{model_id.rsplit('/', 1)[-1].lower()}"
+    return next((family for prefix, family in _PREFIXES.items() if f".{prefix}" in name), None)
 
 
 # --- Requests ------------------------------------------------------------------------------
@@ -94,11 +162,41 @@ def read_invoke_request(family: str, body: object) -> tuple[str, int]:
         config = request.get("inferenceConfig") or {}
         limit = config.get("maxTokens", config.get("max_new_tokens", DEFAULT_MAX_TOKENS))
         return _last_user_text(request), _positive(limit, "maxTokens")
-    prompt = request.get("prompt")
-    if not isinstance(prompt, str) or not prompt:
-        raise RequestError("Malformed input request: #: required key [prompt] not found")
-    limit = request.get("max_gen_len", LLAMA_DEFAULT_MAX_GEN_LEN)
-    return _llama_user_text(prompt), _positive(limit, "max_gen_len")
+    if family == "llama":
+        prompt = _required_text(request, "prompt")
+        limit = request.get("max_gen_len", LLAMA_DEFAULT_MAX_GEN_LEN)
+        return _llama_user_text(prompt), _positive(limit, "max_gen_len")
+    return read_other_request(family, request)
+
+
+def read_other_request(family: str, request: JSON) -> tuple[str, int]:
+    """(prompt, max tokens) for Mistral, DeepSeek, OpenAI gpt-oss, Cohere and Titan bodies."""
+    if family == "titan":
+        config = request.get("textGenerationConfig") or {}
+        text = _required_text(request, "inputText")
+        user = text.rsplit("User:", 1)[-1].split("\nBot:", 1)[0].strip()
+        return user, _positive(config.get("maxTokenCount", 512), "maxTokenCount")
+    limit = _positive(
+        request.get("max_completion_tokens", request.get("max_tokens", DEFAULT_MAX_TOKENS)),
+        "max_tokens",
+    )
+    if family == "cohere" and "message" in request:
+        return _required_text(request, "message"), limit
+    if "messages" in request:  # Mistral chat completion, OpenAI chat completions
+        return _last_user_text(request), limit
+    prompt = _required_text(request, "prompt")
+    # Mistral's [INST] template; DeepSeek-R1's, whose markers use U+FF5C, not "|".
+    for start, end in (("[INST]", "[/INST]"), ("<\uff5cUser\uff5c>", "<\uff5cAssistant\uff5c>")):
+        if start in prompt:
+            prompt = prompt.rsplit(start, 1)[1].split(end, 1)[0]
+    return prompt.strip(), limit
+
+
+def _required_text(request: JSON, key: str) -> str:
+    value = request.get(key)
+    if not isinstance(value, str) or not value:
+        raise RequestError(f"Malformed input request: #: required key [{key}] not found")
+    return value
 
 
 def _object(body: object) -> JSON:
@@ -121,7 +219,7 @@ def _last_user_text(request: Mapping[str, Any]) -> str:
     if not isinstance(last, dict) or last.get("role") != "user":
         raise RequestError("Malformed input request: the last message must have role 'user'")
     content = last.get("content")
-    if isinstance(content, str):  # Anthropic accepts a plain string
+    if isinstance(content, str):  # Anthropic, Mistral and OpenAI accept a plain string
         return content
     if not isinstance(content, list):
         raise RequestError("Malformed input request: message content must be a list")
@@ -146,7 +244,7 @@ def _llama_user_text(prompt: str) -> str:
 def converse_response(done: Completion, latency_ms: int) -> JSON:
     return {
         "output": {"message": {"role": "assistant", "content": [{"text": done.text}]}},
-        "stopReason": "max_tokens" if done.truncated else "end_turn",
+        "stopReason": done.stop,
         "usage": _converse_usage(done),
         "metrics": {"latencyMs": latency_ms},
     }
@@ -176,98 +274,6 @@ def invoke_response(family: str, done: Completion) -> JSON:
         "generation_token_count": done.output_tokens,
         "stop_reason": "length" if done.truncated else "stop",
     }
-
-
-# --- Streams -------------------------------------------------------------------------------
-
-
-def converse_stream(done: Completion, elapsed_ms: Callable[[], int]) -> Iterator[Event]:
-    """ConverseStreamOutput events (the same for every model family)."""
-    yield Event("messageStart", {"role": "assistant"})
-    for token in done.tokens:
-        yield Event(
-            "contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": token}}, token=True
-        )
-    yield Event("contentBlockStop", {"contentBlockIndex": 0})
-    yield Event("messageStop", {"stopReason": "max_tokens" if done.truncated else "end_turn"})
-    yield Event(
-        "metadata", {"usage": _converse_usage(done), "metrics": {"latencyMs": elapsed_ms()}}
-    )
-
-
-def invoke_stream(family: str, done: Completion, elapsed_ms: Callable[[], int]) -> Iterator[Event]:
-    """``chunk`` events of InvokeModelWithResponseStream; the payload is the native JSON."""
-    chunks = {"anthropic": _anthropic_chunks, "nova": _nova_chunks, "llama": _llama_chunks}[family]
-    first_byte_ms = None
-    for payload, is_token in chunks(done):
-        if first_byte_ms is None:
-            first_byte_ms = elapsed_ms()
-        if "amazon-bedrock-invocationMetrics" in payload:
-            # Bedrock adds its own metrics to the last chunk of every model family.
-            payload["amazon-bedrock-invocationMetrics"] = {
-                "inputTokenCount": done.input_tokens,
-                "outputTokenCount": done.output_tokens,
-                "invocationLatency": elapsed_ms(),
-                "firstByteLatency": first_byte_ms,
-            }
-        yield Event("chunk", payload, token=is_token)
-
-
-def _anthropic_chunks(done: Completion) -> Iterator[tuple[JSON, bool]]:
-    message = invoke_response("anthropic", done) | {"content": [], "stop_reason": None}
-    message["usage"] = {"input_tokens": done.input_tokens, "output_tokens": 1}
-    yield {"type": "message_start", "message": message}, False
-    yield (
-        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
-        False,
-    )
-    yield {"type": "ping"}, False
-    for token in done.tokens:
-        delta = {"type": "text_delta", "text": token}
-        yield {"type": "content_block_delta", "index": 0, "delta": delta}, True
-    yield {"type": "content_block_stop", "index": 0}, False
-    stop = "max_tokens" if done.truncated else "end_turn"
-    yield (
-        {
-            "type": "message_delta",
-            "delta": {"stop_reason": stop, "stop_sequence": None},
-            "usage": {"output_tokens": done.output_tokens},
-        },
-        False,
-    )
-    yield {"type": "message_stop", "amazon-bedrock-invocationMetrics": {}}, False
-
-
-def _nova_chunks(done: Completion) -> Iterator[tuple[JSON, bool]]:
-    for event in converse_stream(done, lambda: 0):
-        payload: JSON = {event.event_type: event.payload}
-        if event.event_type == "metadata":
-            payload["metadata"] = {"usage": _converse_usage(done), "metrics": {}, "trace": {}}
-            payload["amazon-bedrock-invocationMetrics"] = {}
-        yield payload, event.token
-
-
-def _llama_chunks(done: Completion) -> Iterator[tuple[JSON, bool]]:
-    for index, token in enumerate(done.tokens):
-        yield (
-            {
-                "generation": token,
-                "prompt_token_count": done.input_tokens if index == 0 else None,
-                "generation_token_count": index + 1,
-                "stop_reason": None,
-            },
-            True,
-        )
-    yield (
-        {
-            "generation": "",
-            "prompt_token_count": None if done.tokens else done.input_tokens,
-            "generation_token_count": done.output_tokens,
-            "stop_reason": "length" if done.truncated else "stop",
-            "amazon-bedrock-invocationMetrics": {},
-        },
-        False,
-    )
 
 
 def stream_exception_payload(exception: str) -> JSON:

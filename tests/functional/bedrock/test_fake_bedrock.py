@@ -267,7 +267,7 @@ def test_fail_after_on_a_buffered_operation_is_a_model_error(client: Any) -> Non
         (CLAUDE, {"messages": user("hi")}, "required key [anthropic_version]"),
         (LLAMA, {"max_gen_len": 5}, "required key [prompt]"),
         (NOVA, {"messages": []}, "non-empty list"),
-        ("cohere.command-r-v1:0", {"message": "hi"}, "use Converse"),
+        ("ai21.jamba-1-5-large-v1:0", {"messages": user("hi")}, "use Converse"),
         (
             CLAUDE,
             {"messages": user("hi [[bedrock:bogus]]"), "anthropic_version": "x", "max_tokens": 9},
