@@ -8,7 +8,9 @@ captured from real Function URLs with auth type NONE:
   to ``cookies`` (split on ``;``) and leaves ``headers``;
 - ``queryStringParameters`` decoded, repeated keys joined with ``,``; absent without a query;
 - ``body`` absent when the request has none; base64 (``isBase64Encoded: true``) unless the
-  content type is text (``text/*``, JSON, XML, JavaScript), as users observed on AWS;
+  content type is text (``text/*``, JSON, XML, JavaScript), as users observed on AWS, and the
+  bytes are valid UTF-8: "If the body is binary, it's base64-encoded" (same page), and a body
+  that does not decode as UTF-8 is binary whatever its content type says;
 - ``requestContext.accountId`` is ``"anonymous"`` and there is no ``authorizer`` (auth NONE).
 """
 
@@ -89,11 +91,21 @@ def function_url_event(
         "time": _clf_time(now),
         "timeEpoch": int(now.timestamp() * 1000),
     }
-    text = is_text_content_type(merged.get("content-type"))
+    text = _as_text(body, merged.get("content-type"))
     if body:
-        event["body"] = body.decode("utf-8", "replace") if text else base64.b64encode(body).decode()
-    event["isBase64Encoded"] = bool(body) and not text
+        event["body"] = text if text is not None else base64.b64encode(body).decode()
+    event["isBase64Encoded"] = bool(body) and text is None
     return event
+
+
+def _as_text(body: bytes, content_type: str | None) -> str | None:
+    """The body as a string when a Function URL passes it as text; None: base64 it."""
+    if not is_text_content_type(content_type):
+        return None
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None  # never U+FFFD: the function gets the exact bytes, base64-encoded
 
 
 def is_text_content_type(content_type: str | None) -> bool:

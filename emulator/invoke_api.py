@@ -124,6 +124,7 @@ def _parse(
         client_context = _client_context(exchange.header("x-amz-client-context"))
     except ValueError as bad:
         raise _Rejected(400, "InvalidRequestContentException", str(bad)) from bad
+    _check_json(payload)
     request = InvocationRequest(
         payload=payload or b"{}",
         streaming=streaming is not None,
@@ -131,6 +132,23 @@ def _parse(
         tenant_id=exchange.header("x-amz-tenant-id"),
     )
     return function, request, invocation_type
+
+
+def _check_json(payload: bytes) -> None:
+    """Lambda refuses a payload that is not JSON with 400 ``InvalidRequestContentException``
+    before invoking anything (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html,
+    "Errors"); an empty payload is accepted (boto3 sends none when ``Payload`` is omitted)."""
+    if not payload:
+        return
+    try:
+        json.loads(payload.decode("utf-8"))  # bytes would also be sniffed as UTF-16/32
+    except ValueError as error:  # UnicodeDecodeError is a ValueError too
+        detail = str(error) if isinstance(error, json.JSONDecodeError) else "not UTF-8 text"
+        raise _Rejected(
+            400,
+            "InvalidRequestContentException",
+            f"Could not parse request body into json: Could not parse payload into json: {detail}",
+        ) from error
 
 
 def _buffered(exchange: Exchange, invocation: Invocation, *, tail: bool) -> None:

@@ -120,12 +120,20 @@ def test_query_cookies_and_repeated_headers_as_the_aws_docs_show() -> None:
 )
 def test_binary_bodies_are_base64(content_type: str | None, text: bool) -> None:
     headers = [("content-type", content_type)] if content_type else []
-    body = b"a=1&b=\xff"
+    body = b"a=1&b=\xc3\xa9"  # valid UTF-8: only the content type decides
     event = build("POST", "/", headers, body)
     assert is_text_content_type(content_type) is text
     assert event["isBase64Encoded"] is not text
     if not text:
         assert base64.b64decode(str(event["body"])) == body
+
+
+@pytest.mark.parametrize("content_type", ["text/plain; charset=utf-8", "application/json"])
+def test_a_text_type_body_that_is_not_utf8_is_base64(content_type: str) -> None:
+    body = b"a=1&b=\xff"
+    event = build("POST", "/", [("content-type", content_type)], body)
+    assert event["isBase64Encoded"] is True
+    assert base64.b64decode(str(event["body"])) == body
 
 
 def test_forwarded_for_appends_the_client_address() -> None:
