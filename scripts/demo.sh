@@ -8,7 +8,8 @@
 # Options:
 #   --port N          the Function URL's port (default 8080; env PORT)
 #   --handler NAME    stream_text (default), stream_sse (also serves a chat page to browsers),
-#                     stream_langchain, buffered, aggregated (env HANDLER)
+#                     stream_langchain, fastapi_app (a FastAPI app: POST /chat, GET /health),
+#                     buffered, aggregated (env HANDLER)
 #   --token-delay S   the fake model's pause before each token (default 0.05)
 #   --verbose         show the emulator's and the function's logs
 #   --real-bedrock    no fake: the function calls Bedrock with your credentials (AWS_PROFILE or
@@ -37,7 +38,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 case "$handler" in
-  stream_text | stream_sse | stream_langchain) mode=RESPONSE_STREAM ;;
+  stream_text | stream_sse | stream_langchain | fastapi_app) mode=RESPONSE_STREAM ;;
   buffered | aggregated) mode=BUFFERED ;;
   *) echo "demo: unknown handler $handler (see lambda_src/)" >&2; exit 2 ;;
 esac
@@ -111,6 +112,11 @@ pids+=($!)
 url=$(wait_for_line "$!" "$workdir/emulator" "Function URL:" "the emulator" | sed 's/^Function URL: \([^ ]*\).*/\1/')
 
 chat_page=""
+path=""
+if [ "$handler" = fastapi_app ]; then
+  path=chat  # the FastAPI app's streaming route; GET health is its JSON route
+  chat_page=$'\n'"  Its ordinary JSON route: curl ${url}health"$'\n'
+fi
 if [ "$handler" = stream_sse ]; then
   chat_page=$'\n'"  Or open the chat page in a browser: $url"$'\n'
 fi
@@ -119,7 +125,7 @@ cat <<EOF
   Function URL ($handler.handler, $mode): $url
   Try it (-N shows each token as it arrives):
 
-    curl -N $url -H "Content-Type: application/json" -d '{"prompt": "こんにちは"}'
+    curl -N $url$path -H "Content-Type: application/json" -d '{"prompt": "こんにちは"}'
 $chat_page
   Ctrl-C stops the demo.
 EOF

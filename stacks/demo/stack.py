@@ -7,6 +7,7 @@
 | StreamText      | stream_text.handler      | RESPONSE_STREAM | the stream as plain text        |
 | StreamSse       | stream_sse.handler       | RESPONSE_STREAM | the same as Server-Sent Events  |
 | StreamLangchain | stream_langchain.handler | RESPONSE_STREAM | LangChain's streamed answer     |
+| FastapiApp      | fastapi_app.handler      | RESPONSE_STREAM | a FastAPI app via asgi_handler  |
 
 Every function may invoke exactly the configured model and nothing else in Bedrock. The stack
 is the only place with outputs (the URLs). app.py reads its settings from CDK context.
@@ -36,6 +37,7 @@ DEMO_FUNCTIONS = (
     ("StreamText", "stream_text.handler", _STREAM, None),
     ("StreamSse", "stream_sse.handler", _STREAM, None),
     ("StreamLangchain", "stream_langchain.handler", _STREAM, "requirements-langchain.txt"),
+    ("FastapiApp", "fastapi_app.handler", _STREAM, "requirements-fastapi.txt"),
 )
 
 
