@@ -18,6 +18,7 @@ from pathlib import Path
 
 from emulator.config import DEFAULT_BOOTSTRAP, FunctionConfig
 from emulator.http11 import Limits
+from emulator.invocation import STREAMED_RESPONSE_LIMIT
 from emulator.server import INVOKE_MODES, Emulator
 
 _DEFAULT_LIMITS = Limits()
@@ -129,6 +130,21 @@ def build_parser() -> argparse.ArgumentParser:
         "slower ones get 408 (default: %(default)s)",
     )
     serving.add_argument(
+        "--max-concurrency",
+        type=int,
+        default=1,
+        metavar="N",
+        help="model a Lambda Managed Instances environment: N invocations at once per sandbox, "
+        "JSON logs, no kill at the timeout (default: 1, classic Lambda)",
+    )
+    serving.add_argument(
+        "--max-stream-bytes",
+        type=int,
+        default=STREAMED_RESPONSE_LIMIT,
+        metavar="BYTES",
+        help="cap on a streamed response; past it the runtime gets 413 (default: 200 MiB)",
+    )
+    serving.add_argument(
         "--shape-bandwidth",
         action="store_true",
         help="limit streamed responses as Lambda does: 6 MiB burst, then 2 MiB/s (default: off)",
@@ -163,6 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--code {args.code}: not a directory")
     if not args.bootstrap.is_file():
         parser.error(f"--bootstrap {args.bootstrap}: no such file (the runtime lives in runtime/)")
+    if args.max_stream_bytes < 1:
+        parser.error("--max-stream-bytes must be at least 1")
     if args.max_sandboxes < 1:
         parser.error("--max-sandboxes must be at least 1")
     if args.max_connections < 1:
@@ -185,6 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             region=args.region,
             env=parse_env(args.env, parser),
             shape_bandwidth=args.shape_bandwidth,
+            max_concurrency=args.max_concurrency,
+            streamed_response_limit=args.max_stream_bytes,
         )
         emulator = Emulator(
             config,

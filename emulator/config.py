@@ -20,6 +20,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BOOTSTRAP = REPO_ROOT / "runtime" / "bootstrap"
 # Lambda's own PATH and locale for OS-only runtimes.
 LAMBDA_PATH = "/usr/local/bin:/usr/bin/:/bin:/opt/bin"
+# The most a Managed Instances function may set (PerExecutionEnvironmentMaxConcurrency):
+# https://docs.aws.amazon.com/lambda/latest/api/API_LambdaManagedInstancesCapacityProviderConfig.html
+MAX_CONCURRENCY = 1600
 _FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 
@@ -28,6 +31,8 @@ class FunctionConfig:
     """One function: its code, handler, settings, and the emulator's knobs for it.
 
     The two response limits are Lambda's; tests lower them to keep large-body cases fast.
+    ``max_concurrency`` above 1 models a Lambda Managed Instances environment: that many
+    invocations at once in one sandbox, JSON logs, no kill at the timeout.
     """
 
     handler: str
@@ -44,6 +49,7 @@ class FunctionConfig:
     init_timeout: float = 10.0
     buffered_response_limit: int = BUFFERED_RESPONSE_LIMIT
     streamed_response_limit: int = STREAMED_RESPONSE_LIMIT
+    max_concurrency: int = 1
 
     def __post_init__(self) -> None:
         if not _FUNCTION_NAME.match(self.function_name):
@@ -54,6 +60,22 @@ class FunctionConfig:
             raise ValueError("timeouts must be positive")
         if not 128 <= self.memory_mb <= 10240:
             raise ValueError(f"memory {self.memory_mb} MB: Lambda allows 128 to 10240")
+        if not 1 <= self.max_concurrency <= MAX_CONCURRENCY:
+            raise ValueError(
+                f"max concurrency {self.max_concurrency}: use 1 (classic Lambda) "
+                f"to {MAX_CONCURRENCY} (Lambda Managed Instances)"
+            )
+        log_format = self.env.get("AWS_LAMBDA_LOG_FORMAT", "JSON")
+        if self.managed_instances and log_format != "JSON":
+            raise ValueError(
+                f"AWS_LAMBDA_LOG_FORMAT={log_format}: Lambda Managed Instances support only "
+                "the JSON log format; drop the variable or set it to JSON"
+            )
+
+    @property
+    def managed_instances(self) -> bool:
+        """True when this models a Lambda Managed Instances environment."""
+        return self.max_concurrency > 1
 
     @property
     def arn(self) -> str:
@@ -91,5 +113,11 @@ def lambda_environment(config: FunctionConfig, runtime_api: str) -> dict[str, st
         # Our bootstrap's interpreter choice: the emulator's own (venv) Python.
         "LAMBDA_STREAMING_PYTHON": config.python,
     }
+    if config.managed_instances:
+        # What Lambda sets on a Managed Instances environment:
+        # https://docs.aws.amazon.com/lambda/latest/dg/runtimes-custom.html#runtimes-custom-managed-instances
+        environment["AWS_LAMBDA_MAX_CONCURRENCY"] = str(config.max_concurrency)
+        environment["AWS_LAMBDA_INITIALIZATION_TYPE"] = "lambda-managed-instances"
+        environment["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
     environment.update(config.env)
     return environment

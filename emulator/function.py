@@ -4,6 +4,12 @@ Sandboxes start on demand (a cold start happens on the first invoke and whenever
 up to ``max_sandboxes`` running at once; beyond that an invoke is throttled, as Lambda throttles
 a function at its concurrency limit (``TooManyRequestsException``, HTTP 429). Dead sandboxes
 (crash, timeout, init error) leave the pool and the next invoke starts a fresh one.
+
+On Lambda Managed Instances (``max_concurrency`` > 1) a sandbox takes invocations while one of
+its workers waits in ``/next``; when every worker of every sandbox is busy the invoke is
+throttled the same way, as "Lambda Managed Instances might reject new invokes to protect invokes
+that are already in flight" with HTTP 429
+(https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-troubleshooting.html).
 """
 
 import logging
@@ -31,7 +37,7 @@ class Function:
         self.config = config
         self.max_sandboxes = max_sandboxes
         self._cond = threading.Condition()
-        self._free: list[Sandbox] = []
+        self._free: list[Sandbox] = []  # one entry per free worker
         self._all: set[Sandbox] = set()
         self._started = 0
         self._closed = False
@@ -101,10 +107,7 @@ class Function:
                     self._all.add(sandbox)
                     break
                 if not wait:
-                    raise Throttled(
-                        f"all {self.max_sandboxes} sandboxes of {self.name} are busy "
-                        "(raise --max-sandboxes to run more invocations at once)"
-                    )
+                    raise Throttled(self._busy_message())
                 self._cond.wait()
         try:
             sandbox.start()
@@ -112,6 +115,18 @@ class Function:
             self._retire(sandbox)
             raise
         return sandbox
+
+    def _busy_message(self) -> str:
+        if self.config.managed_instances:
+            return (
+                f"every worker of the {self.max_sandboxes} sandbox(es) of {self.name} is busy "
+                f"({self.config.max_concurrency} each; raise --max-concurrency or "
+                "--max-sandboxes to run more invocations at once)"
+            )
+        return (
+            f"all {self.max_sandboxes} sandboxes of {self.name} are busy "
+            "(raise --max-sandboxes to run more invocations at once)"
+        )
 
     def _release(self, sandbox: Sandbox) -> None:
         with self._cond:
@@ -122,7 +137,6 @@ class Function:
     def _retire(self, sandbox: Sandbox) -> None:
         with self._cond:
             self._all.discard(sandbox)
-            if sandbox in self._free:
-                self._free.remove(sandbox)
+            self._free = [free for free in self._free if free is not sandbox]
             self._cond.notify()
         log.info("[sandbox %d] retired; the next invoke starts a fresh one", sandbox.number)

@@ -131,6 +131,9 @@ class Invocation:
         self.max_response_bytes = max_response_bytes
         self.trace_id = _trace_id()
         self.deadline: float | None = None  # time.time() when set; fixed when the runtime gets it
+        # Lambda-Runtime-Invocation-Id: a fresh nonce for each delivery to a runtime, so a late
+        # answer of an earlier attempt with the same request id cannot be taken for this one.
+        self.nonce = ""
         self.started_at = time.monotonic()
         self.finished = threading.Event()
         self._events: collections.deque[ResponseEvent] = collections.deque()
@@ -141,6 +144,11 @@ class Invocation:
     def dispatch(self) -> None:
         """Start the clock: the runtime is receiving the event now."""
         self.deadline = time.time() + self.timeout
+        self.nonce = uuid.uuid4().hex
+
+    def past_deadline(self) -> bool:
+        """True once the runtime's time for this invocation is up (never before dispatch)."""
+        return self.deadline is not None and time.time() >= self.deadline
 
     # --- producer side -------------------------------------------------------------------
     def emit(self, event: ResponseStart | ResponseChunk | ResponseEnd) -> bool:

@@ -1,35 +1,44 @@
 """The Lambda Runtime API, server side, for one sandbox (what RAPID does inside Lambda).
 
-It serves ``/2018-06-01/runtime/...`` to exactly one runtime process, enforces the runtime's
-state machine (protocol doc §1.5) and turns what the runtime sends into response events on the
-current ``Invocation``: it decodes chunked bodies, trailers and limits itself (through h11),
-and never imports the runtime's code. Process management lives in ``sandbox.py``.
+It serves ``/2018-06-01/runtime/...`` to one runtime process, enforces the runtime's state
+machine (protocol doc §1.5) and turns what the runtime sends into response events on each
+``Invocation``: it decodes chunked bodies, trailers and limits itself (through h11, see
+``response_relay.py``), and never imports the runtime's code. Process management lives in
+``sandbox.py``.
 
-State machine (``403 InvalidStateTransition`` for anything else)::
+Each invocation goes through its own states (``403 InvalidStateTransition`` for anything else)::
 
-    STARTING --/next--> WAITING --event delivered--> INVOKED --/response--> RESPONDING
-       |                  ^                             |                       |
-       +--/init/error--> INIT_FAILED                    +--/error--+            |
-                          |                                        v            v
-                          +---------------------/next------------ RESPONDED <---+
+    (/next) --event delivered--> INVOKED --/response--> RESPONDING --body ends--> RESPONDED
+                                    |                                                ^
+                                    +--------------------/error----------------------+
+
+The environment allows ``max_concurrency`` of them at once, counting ``/next`` polls still
+waiting: 1 on classic Lambda (so ``/next`` before the answer is a 403), N on Lambda Managed
+Instances, which "can accept concurrent /next and /response requests up to the configured
+AWS_LAMBDA_MAX_CONCURRENCY limit"
+(https://docs.aws.amazon.com/lambda/latest/dg/runtimes-custom.html#runtimes-custom-managed-instances).
+``/init/error`` is accepted only before the first ``/next``.
+
+Every ``/next`` carries a fresh ``Lambda-Runtime-Invocation-Id`` nonce; an answer that echoes
+a different one is refused with 400, one without it is accepted (older runtimes send none), as
+AWS's runtime clients describe RAPID's check
+(https://github.com/aws/aws-lambda-python-runtime-interface-client/pull/214). An answer after
+the invocation's deadline gets 410 (https://github.com/aws/aws-lambda-dotnet/pull/2508).
 """
 
+import collections
+import dataclasses
 import enum
-import json
 import logging
 import threading
 from collections.abc import Callable
 from typing import Final
 
-from emulator.bandwidth import TokenBucket
-from emulator.http11 import BodyError, Exchange, HttpServer
-from emulator.invocation import (
-    FunctionError,
-    Invocation,
-    ResponseChunk,
-    ResponseEnd,
-    ResponseStart,
-)
+from emulator import response_relay
+from emulator.http11 import Exchange, HttpServer
+from emulator.invocation import FunctionError, Invocation
+from emulator.listener import RUNTIME_API_LIMITS
+from emulator.response_relay import ERROR_TYPE, Outcome, accepted, reject
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +48,11 @@ NEXT_PATH: Final = f"{PREFIX}/invocation/next"
 INIT_ERROR_PATH: Final = f"{PREFIX}/init/error"
 INVOCATION_PREFIX: Final = f"{PREFIX}/invocation/"
 RESPONSE_MODE: Final = "lambda-runtime-function-response-mode"
-ERROR_TYPE: Final = "lambda-runtime-function-error-type"
-ERROR_BODY: Final = "lambda-runtime-function-error-body"
+INVOCATION_ID: Final = "lambda-runtime-invocation-id"
 # RAPID accepts exactly this value, or no header at all (protocol doc §5.3).
 STREAMING_MODE: Final = "streaming"
-DEFAULT_CONTENT_TYPE: Final = "application/octet-stream"
 _ERROR_BODY_LIMIT = 6 * 1024 * 1024 + 100
+_REMEMBERED = 64  # answered invocations kept, so a second answer is a 403, not a 400
 
 
 class State(enum.Enum):
@@ -57,6 +65,12 @@ class State(enum.Enum):
     STOPPED = "STOPPED"
 
 
+@dataclasses.dataclass(slots=True)
+class _Slot:
+    invocation: Invocation
+    state: State = State.INVOKED
+
+
 class RuntimeApi:
     """The Runtime API of one sandbox, on its own loopback port (``address`` = host:port).
 
@@ -64,7 +78,8 @@ class RuntimeApi:
     body cut by a crash is ``Runtime.ExitError``, one cut by a live process
     ``Runtime.TruncatedResponse``);
     ``on_init_error`` receives what ``/init/error`` reported; ``on_waiting`` is called each
-    time the runtime polls ``/next`` (it is ready for an event).
+    time the runtime polls ``/next`` (a worker is ready for an event) and ``on_answered`` each
+    time an invocation's answer is complete.
     """
 
     def __init__(
@@ -74,17 +89,30 @@ class RuntimeApi:
         exit_status: Callable[[float], int | None],
         on_init_error: Callable[[FunctionError], None],
         on_waiting: Callable[[], None] = lambda: None,
+        on_answered: Callable[[Invocation], None] = lambda _invocation: None,
         shape_bandwidth: bool = False,
+        max_concurrency: int = 1,
     ) -> None:
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
         self._exit_status = exit_status
         self._on_init_error = on_init_error
         self._on_waiting = on_waiting
+        self._on_answered = on_answered
         self._shape_bandwidth = shape_bandwidth
+        self.max_concurrency = max_concurrency
         self._cond = threading.Condition()
-        self.state = State.STARTING
-        self._pending: Invocation | None = None
-        self.current: Invocation | None = None
-        self._server = HttpServer(self._handle, name=name)
+        self.state = State.STARTING  # of the environment: STARTING, WAITING, INIT_FAILED, STOPPED
+        self._polls = 0  # /next requests waiting for an event
+        self._pending: collections.deque[Invocation] = collections.deque()
+        self._active: dict[str, _Slot] = {}  # delivered, not yet answered
+        self._answered: collections.OrderedDict[str, _Slot] = collections.OrderedDict()
+        # Each worker holds a /next connection and may open one more per streamed answer.
+        limits = dataclasses.replace(
+            RUNTIME_API_LIMITS,
+            max_connections=max(RUNTIME_API_LIMITS.max_connections, 4 * max_concurrency + 8),
+        )
+        self._server = HttpServer(self._handle, name=name, limits=limits)
         self.address = f"{self._server.host}:{self._server.port}"
 
     def start(self) -> None:
@@ -96,15 +124,19 @@ class RuntimeApi:
             self._cond.notify_all()
         self._server.close()
 
-    def idle(self) -> bool:
-        """True while the runtime waits in ``/next`` with no invocation for it."""
+    def free_workers(self) -> int:
+        """``/next`` polls waiting with no invocation queued for them."""
         with self._cond:
-            return self.state is State.WAITING and self._pending is None
+            return max(0, self._polls - len(self._pending))
+
+    def idle(self) -> bool:
+        """True while a worker waits in ``/next`` with no invocation for it."""
+        return self.free_workers() > 0
 
     def deliver(self, invocation: Invocation) -> None:
-        """Hand ``invocation`` to the runtime's current or next ``/next``."""
+        """Hand ``invocation`` to a current or next ``/next``."""
         with self._cond:
-            self._pending = invocation
+            self._pending.append(invocation)
             self._cond.notify_all()
 
     # --- routing -------------------------------------------------------------------------
@@ -119,53 +151,53 @@ class RuntimeApi:
         elif path.startswith(INVOCATION_PREFIX) and path.count("/") == 5:
             request_id, _, action = path[len(INVOCATION_PREFIX) :].partition("/")
             if action not in ("response", "error"):
-                _reject(exchange, 404, "NotFound", f"unknown Runtime API path {path}")
+                reject(exchange, 404, "NotFound", f"unknown Runtime API path {path}")
             elif self._require_method(exchange, "POST"):
                 self._invocation_post(exchange, request_id, action)
         else:
-            _reject(exchange, 404, "NotFound", f"unknown Runtime API path {path}")
+            reject(exchange, 404, "NotFound", f"unknown Runtime API path {path}")
 
     @staticmethod
     def _require_method(exchange: Exchange, method: str) -> bool:
         if exchange.method == method:
             return True
-        _reject(exchange, 405, "MethodNotAllowed", f"use {method} for {exchange.target}")
+        reject(exchange, 405, "MethodNotAllowed", f"use {method} for {exchange.target}")
         return False
 
-    def _transition(self, exchange: Exchange, allowed: tuple[State, ...], to: State) -> bool:
-        """Move to ``to`` if the current state allows it; else answer 403. Caller holds no lock."""
-        with self._cond:
-            if self.state in allowed:
-                self.state = to
-                return True
-            current = self.state
-        _reject(
+    @staticmethod
+    def _invalid_transition(exchange: Exchange, current: State, to: State) -> None:
+        reject(
             exchange,
             403,
             "InvalidStateTransition",
             f"State transition from {current.value} to {to.value} is not allowed",
         )
-        return False
 
     # --- GET /next -----------------------------------------------------------------------
     def _next(self, exchange: Exchange) -> None:
-        ready_from = (State.STARTING, State.RESPONDED)
-        if not self._transition(exchange, ready_from, State.WAITING):
+        with self._cond:
+            refused = self._refuse_next()
+            if refused is None:
+                self.state = State.WAITING
+                self._polls += 1
+        if refused is not None:
+            self._invalid_transition(exchange, refused, State.WAITING)
             return
         self._on_waiting()
         with self._cond:
-            # An invocation that already ended (e.g. failed while queued) is never delivered.
-            while (
-                self._pending is None or self._pending.finished.is_set()
-            ) and self.state is State.WAITING:
-                self._pending = None
+            invocation = None
+            while self.state is State.WAITING:
+                while self._pending and self._pending[0].finished.is_set():
+                    self._pending.popleft()  # ended while queued (e.g. timed out): never delivered
+                if self._pending:
+                    invocation = self._pending.popleft()
+                    break
                 self._cond.wait(timeout=1.0)
-            invocation, self._pending = self._pending, None
+            self._polls -= 1
             if invocation is None:
                 return  # stopped while waiting: the connection closes with the server
-            self.state = State.INVOKED
-            self.current = invocation
-        invocation.dispatch()
+            invocation.dispatch()
+            self._active[invocation.request_id] = _Slot(invocation)
         assert invocation.deadline is not None
         headers = [
             ("content-type", "application/json"),
@@ -173,6 +205,7 @@ class RuntimeApi:
             ("lambda-runtime-deadline-ms", str(int(invocation.deadline * 1000))),
             ("lambda-runtime-invoked-function-arn", invocation.function_arn),
             ("lambda-runtime-trace-id", invocation.trace_id),
+            (INVOCATION_ID, invocation.nonce),
         ]
         if invocation.request.client_context:
             headers.append(("lambda-runtime-client-context", invocation.request.client_context))
@@ -180,126 +213,101 @@ class RuntimeApi:
             headers.append(("lambda-runtime-aws-tenant-id", invocation.request.tenant_id))
         exchange.respond(200, headers, invocation.request.payload)
 
+    def _refuse_next(self) -> State | None:
+        """The state that forbids one more ``/next`` now, or None. Caller holds the lock."""
+        if self.state in (State.INIT_FAILED, State.STOPPED):
+            return self.state
+        if self._polls + len(self._active) < self.max_concurrency:
+            return None
+        if self._active:  # classic: the one invocation not answered yet
+            return next(iter(self._active.values())).state
+        return State.WAITING
+
     # --- POST /init/error ----------------------------------------------------------------
     def _init_error(self, exchange: Exchange) -> None:
         body = exchange.read_body(_ERROR_BODY_LIMIT)
-        if not self._transition(exchange, (State.STARTING,), State.INIT_FAILED):
+        with self._cond:
+            current = self.state
+            if current is State.STARTING:
+                self.state = State.INIT_FAILED
+        if current is not State.STARTING:
+            self._invalid_transition(exchange, current, State.INIT_FAILED)
             return
         error_type = exchange.header(ERROR_TYPE) or "Runtime.Unknown"
         self._on_init_error(FunctionError(error_type, body))
-        _accepted(exchange)
+        accepted(exchange)
 
     # --- POST /invocation/{id}/response|error --------------------------------------------
     def _invocation_post(self, exchange: Exchange, request_id: str, action: str) -> None:
         with self._cond:
-            invocation = self.current
-        if invocation is None or invocation.request_id != request_id:
-            _reject(exchange, 400, "InvalidRequestID", f"Invalid request ID: {request_id!r}")
+            slot = self._active.get(request_id) or self._answered.get(request_id)
+        if slot is None:
+            reject(exchange, 400, "InvalidRequestID", f"Invalid request ID: {request_id!r}")
             return
-        if action == "error":
+        invocation = slot.invocation
+        echoed = exchange.header(INVOCATION_ID)
+        if echoed is not None and echoed != invocation.nonce:
+            reject(
+                exchange,
+                400,
+                "InvalidInvocationID",
+                f"{INVOCATION_ID} {echoed!r} is not the one /next sent for {request_id}",
+            )
+            return
+        to = State.RESPONDED if action == "error" else State.RESPONDING
+        with self._cond:
+            current = slot.state
+            allowed = current is State.INVOKED and request_id in self._active
+            late = allowed and invocation.past_deadline()
+            if allowed:
+                slot.state = to
+        if not allowed:
+            self._invalid_transition(exchange, current, to)
+        elif late:
+            self._answer_done(slot)
+            response_relay.gone(exchange, invocation)
+        elif action == "error":
             body = exchange.read_body(_ERROR_BODY_LIMIT)
-            if self._transition(exchange, (State.INVOKED,), State.RESPONDED):
-                error_type = exchange.header(ERROR_TYPE) or "Runtime.Unknown"
-                invocation.fail(FunctionError(error_type, body))
-                _accepted(exchange)
-            return
+            invocation.fail(FunctionError(exchange.header(ERROR_TYPE) or "Runtime.Unknown", body))
+            self._answer_done(slot)
+            accepted(exchange)
+        else:
+            self._respond(exchange, slot)
+
+    def _respond(self, exchange: Exchange, slot: _Slot) -> None:
+        invocation = slot.invocation
         mode = exchange.header(RESPONSE_MODE)
         if mode not in (None, "", STREAMING_MODE):
-            if self._transition(exchange, (State.INVOKED,), State.RESPONDED):
-                message = f"invalid {RESPONSE_MODE} header {mode!r}; send 'streaming' or nothing"
-                invocation.fail(FunctionError.service("Runtime.InvalidResponseModeHeader", message))
-                _reject(
-                    exchange, 400, "InvalidFunctionResponseMode", "Invalid function response mode"
-                )
+            message = f"invalid {RESPONSE_MODE} header {mode!r}; send 'streaming' or nothing"
+            invocation.fail(FunctionError.service("Runtime.InvalidResponseModeHeader", message))
+            self._answer_done(slot)
+            reject(exchange, 400, "InvalidFunctionResponseMode", "Invalid function response mode")
             return
-        if self._transition(exchange, (State.INVOKED,), State.RESPONDING):
-            self._relay_response(exchange, invocation)
-
-    def _relay_response(self, exchange: Exchange, invocation: Invocation) -> None:
-        """Forward the body to the invocation chunk by chunk, then the trailers."""
-        limit = invocation.max_response_bytes
-        declared = exchange.header("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            self._too_large(exchange, invocation, drain=True)
-            return
-        invocation.emit(ResponseStart(exchange.header("content-type") or DEFAULT_CONTENT_TYPE))
-        bucket = TokenBucket() if self._shape_bandwidth and invocation.request.streaming else None
-        size = 0
+        outcome = Outcome.ANSWERED
         try:
-            for chunk in exchange.body_chunks():
-                size += len(chunk)
-                if size > limit:
-                    self._too_large(exchange, invocation, drain=False)
-                    return
-                if bucket is not None:
-                    bucket.consume(len(chunk))
-                invocation.emit(ResponseChunk(chunk))
-        except BodyError as body_error:
-            self._cut_short(invocation, body_error)
-            with self._cond:
-                self.state = State.RESPONDED
-            raise
-        trailers = dict(exchange.trailers)
-        error_type = trailers.get(ERROR_TYPE)
-        trailer_error = (
-            FunctionError.from_trailers(error_type, trailers.get(ERROR_BODY, ""))
-            if error_type
-            else None
-        )
-        invocation.emit(ResponseEnd(trailer_error))
-        with self._cond:
-            self.state = State.RESPONDED
-        _accepted(exchange)
-
-    def _too_large(self, exchange: Exchange, invocation: Invocation, *, drain: bool) -> None:
-        limit = invocation.max_response_bytes
-        invocation.fail(
-            FunctionError.service(
-                "Function.ResponseSizeTooLarge",
-                f"Response payload size exceeded maximum allowed payload size ({limit} bytes).",
+            outcome = response_relay.relay(
+                exchange,
+                invocation,
+                shape_bandwidth=self._shape_bandwidth,
+                exit_status=self._exit_status,
+                answered=lambda: self._answer_done(slot),
             )
-        )
+        finally:
+            self._answer_done(slot)
+        if outcome is not Outcome.ANSWERED:
+            log.info("[%s] response %s", invocation.request_id, outcome.value)
+
+    def _answer_done(self, slot: _Slot) -> None:
+        """The invocation is answered: its worker is free to poll ``/next`` again."""
+        request_id = slot.invocation.request_id
         with self._cond:
-            self.state = State.RESPONDED
-        if drain:  # a declared length: read it so the runtime can read our answer
-            for _ in exchange.body_chunks():
-                pass
-        _reject(
-            exchange,
-            413,
-            "RequestEntityTooLarge",
-            f"Exceeded maximum allowed payload size ({limit} bytes).",
-        )
-        if not drain:
-            exchange.abort()  # a stream over the cap is cut, as Lambda cuts it
-
-    def _cut_short(self, invocation: Invocation, error: BodyError) -> None:
-        status = self._exit_status(1.0) if error.truncated else None
-        if status is not None:
-            invocation.fail(FunctionError.exit_error(invocation.request_id, status))
-            return
-        kind = "truncated" if error.truncated else "malformed"
-        log.warning("[%s] runtime response body %s: %s", invocation.request_id, kind, error)
-        invocation.fail(
-            FunctionError.service(
-                "Runtime.TruncatedResponse",
-                f"RequestId: {invocation.request_id} Error: runtime response body {kind}: {error}",
-            )
-        )
-
-
-def _reject(exchange: Exchange, status: int, error_type: str, message: str) -> None:
-    log.info(
-        "Runtime API %s %s -> %s %s: %s",
-        exchange.method,
-        exchange.target,
-        status,
-        error_type,
-        message,
-    )
-    body = json.dumps({"errorMessage": message, "errorType": error_type}).encode()
-    exchange.respond(status, [("content-type", "application/json")], body)
-
-
-def _accepted(exchange: Exchange) -> None:
-    exchange.respond(202, [("content-type", "application/json")], b'{"status":"OK"}')
+            if slot.state is State.RESPONDED and request_id in self._answered:
+                return  # already done
+            slot.state = State.RESPONDED
+            if self._active.get(request_id) is slot:
+                del self._active[request_id]
+            self._answered[request_id] = slot
+            while len(self._answered) > _REMEMBERED:
+                self._answered.popitem(last=False)
+            self._cond.notify_all()
+        self._on_answered(slot.invocation)

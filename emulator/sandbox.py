@@ -1,10 +1,17 @@
 """One execution environment: a ``runtime/bootstrap`` process, its Runtime API, its logs, its clock.
 
-A sandbox runs invocations one at a time. It starts the real bootstrap with Lambda's
-environment, prefixes the process's output with the current request id, enforces the timeout
+A classic sandbox runs invocations one at a time. It starts the real bootstrap with Lambda's
+environment, attributes the process's output to the current request id, enforces the timeout
 (SIGKILL of the whole process group, ``Sandbox.Timedout``), and reports crashes
-(``Runtime.ExitError``) and init errors to the invocation that was waiting. A dead sandbox is
+(``Runtime.ExitError``) and init errors to the invocations that were waiting. A dead sandbox is
 never reused: the pool (``function.py``) starts a fresh one, as Lambda does.
+
+With ``max_concurrency`` N > 1 it models a Lambda Managed Instances environment: up to N
+invocations at once, each handed to a worker that polls ``/next``; at an invocation's timeout
+the caller gets ``Sandbox.Timedout`` but nothing is killed, as "Lambda Managed Instances does not
+forcibly terminate your code"
+(https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-execution-environment.html);
+logs must be JSON (``sandbox_logs.py``).
 """
 
 import contextlib
@@ -18,16 +25,21 @@ from collections.abc import Callable
 from pathlib import Path
 
 from emulator.config import FunctionConfig, lambda_environment
+from emulator.function_logs import memory_warning, timeout_message
 from emulator.invocation import FunctionError, Invocation
 from emulator.runtime_api import RuntimeApi
+from emulator.sandbox_logs import SandboxLogs
 
 log = logging.getLogger("emulator.function")
 _WATCH_INTERVAL = 0.05
+# Where Lambda tells a Managed Instances runtime to connect its workers' output (see
+# sandbox_logs.py); the runtime may also keep writing to stdout.
+LOG_SOCKET_VARIABLE = "_LAMBDA_TELEMETRY_LOG_FD_PROVIDER_SOCKET"
 
 
 class Sandbox:
-    """A runtime process and its Runtime API. ``on_free`` is called when it can take another
-    invocation, ``on_dead`` once when it is gone for good."""
+    """A runtime process and its Runtime API. ``on_free`` is called once per worker that can
+    take another invocation, ``on_dead`` once when the sandbox is gone for good."""
 
     def __init__(
         self,
@@ -42,24 +54,30 @@ class Sandbox:
         self._on_free = on_free
         self._on_dead = on_dead
         self._lock = threading.Lock()
-        self._current: Invocation | None = None
+        self._running: dict[str, Invocation] = {}
         self._init_error: FunctionError | None = None
         self._killed_because: str | None = None
-        self._handed_out = True  # the pool got it already (it starts for an invocation)
+        self._tokens = 1  # free workers the pool holds; it starts for an invocation
         self.dead = threading.Event()
         self.runtime_api = RuntimeApi(
             name=f"runtime-api-{number}",
             exit_status=self._exit_status,
             on_init_error=self._init_failed,
-            on_waiting=self._runtime_waiting,
+            on_waiting=self._free_if_ready,
             shape_bandwidth=config.shape_bandwidth,
+            max_concurrency=config.max_concurrency,
         )
+        self.logs = SandboxLogs(number, json_only=config.managed_instances, running=self.running)
         self._process: subprocess.Popen[bytes] | None = None
-        self._started_at = 0.0
 
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
+
+    def running(self) -> dict[str, Invocation]:
+        """The invocations assigned here and not finished, by request id."""
+        with self._lock:
+            return dict(self._running)
 
     def start(self) -> None:
         """Start the Runtime API, then the bootstrap process against it."""
@@ -67,11 +85,13 @@ class Sandbox:
         if not bootstrap.is_file():
             raise FileNotFoundError(f"runtime bootstrap not found: {bootstrap} (see --bootstrap)")
         self.runtime_api.start()
-        self._started_at = time.monotonic()
+        env = lambda_environment(self.config, self.runtime_api.address)
+        if self.config.managed_instances:
+            env[LOG_SOCKET_VARIABLE] = self.logs.open_socket()
         self._process = subprocess.Popen(
             [str(bootstrap)],
             cwd=self.config.code_dir,
-            env=lambda_environment(self.config, self.runtime_api.address),
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -86,10 +106,10 @@ class Sandbox:
         ).start()
 
     def assign(self, invocation: Invocation) -> None:
-        """Run ``invocation`` here; the sandbox must be free."""
+        """Run ``invocation`` here; the pool must hold one of this sandbox's free workers."""
         with self._lock:
-            self._current = invocation
-            self._handed_out = False
+            self._running[invocation.request_id] = invocation
+            self._tokens = max(0, self._tokens - 1)
         start_line = f"START RequestId: {invocation.request_id} Version: $LATEST"
         log.info("[%s] %s", invocation.request_id, start_line)
         invocation.add_log(start_line.encode() + b"\n")
@@ -100,10 +120,14 @@ class Sandbox:
 
     @property
     def settling(self) -> bool:
-        """Its invocation ended but its runtime has not polled ``/next`` yet."""
+        """A worker finished an invocation but has not polled ``/next`` again yet."""
         with self._lock:
-            ended = self._current is None or self._current.finished.is_set()
-            return ended and not self._handed_out and not self.dead.is_set()
+            return (
+                len(self._running) < self.config.max_concurrency
+                and self._tokens == 0
+                and self._killed_because is None
+                and not self.dead.is_set()
+            )
 
     def kill(self, reason: str) -> None:
         """Kill the process group (idempotent); the exit monitor then retires the sandbox."""
@@ -116,48 +140,49 @@ class Sandbox:
 
     # --- the timeout ---------------------------------------------------------------------
     def _watch(self, invocation: Invocation) -> None:
-        """Fail ``invocation`` with ``Sandbox.Timedout`` at its deadline and kill the sandbox."""
+        """Fail ``invocation`` with ``Sandbox.Timedout`` at its deadline; on classic Lambda
+        (and for an init that never ends) also kill the sandbox."""
         assigned = time.monotonic()
         while not invocation.finished.wait(_WATCH_INTERVAL):
             if invocation.deadline is None:
                 timed_out = time.monotonic() - assigned > self.config.init_timeout
                 limit = self.config.init_timeout
+                kill = True
             else:
                 timed_out = invocation.remaining_seconds() <= 0
                 limit = self.config.timeout
+                kill = not self.config.managed_instances
             if timed_out:
-                message = (
-                    f"RequestId: {invocation.request_id} "
-                    f"Error: Task timed out after {limit:.2f} seconds"
+                message = timeout_message(
+                    invocation.request_id, limit, init=invocation.deadline is None
                 )
                 if invocation.fail(FunctionError.service("Sandbox.Timedout", message)):
                     log.info("[%s] %s", invocation.request_id, message)
-                self.kill("timeout")
+                if kill:
+                    self.kill("timeout")
                 break
         self._report(invocation, assigned)
         with self._lock:
-            if self._current is invocation:
-                self._current = None
+            if self._running.get(invocation.request_id) is invocation:
+                del self._running[invocation.request_id]
         self._free_if_ready()
 
     # --- availability --------------------------------------------------------------------
-    def _runtime_waiting(self) -> None:
-        self._free_if_ready()
-
     def _free_if_ready(self) -> None:
-        """Free for the next invocation once both happened: the last invocation ended and the
-        runtime polls ``/next`` again (a runtime that dies after a response never gets one)."""
+        """Hand the pool one token per worker that polls ``/next`` with nothing queued for it
+        (a runtime that dies after a response never polls again). Classic Lambda also waits
+        for the last invocation to end."""
         with self._lock:
-            ready = (
-                self._current is None
-                and not self._handed_out
-                and self._killed_because is None
+            spare = 0
+            if (
+                self._killed_because is None
                 and self._init_error is None
                 and not self.dead.is_set()
-                and self.runtime_api.idle()
-            )
-            self._handed_out = self._handed_out or ready
-        if ready:
+                and (self.config.managed_instances or not self._running)
+            ):
+                spare = max(0, self.runtime_api.free_workers() - self._tokens)
+            self._tokens += spare
+        for _ in range(spare):
             self._on_free(self)
 
     def _report(self, invocation: Invocation, assigned: float) -> None:
@@ -170,6 +195,10 @@ class Sandbox:
         ):
             log.info("[%s] %s", invocation.request_id, line)
             invocation.add_log(line.encode() + b"\n")
+        warning = memory_warning(invocation.request_id, memory, self.config.memory_mb)
+        if warning is not None:
+            log.warning("[%s] %s", invocation.request_id, warning)
+            invocation.add_log(warning.encode() + b"\n")
 
     # --- process lifecycle ---------------------------------------------------------------
     def _exit_status(self, wait: float) -> int | None:
@@ -184,32 +213,28 @@ class Sandbox:
         log.warning("[sandbox %d] init error %s: %s", self.number, error.error_type, error.message)
         with self._lock:
             self._init_error = error
-            invocation = self._current
-        if invocation is not None:
+            invocations = list(self._running.values())
+        for invocation in invocations:
             invocation.fail(error)
 
     def _monitor(self) -> None:
         assert self._process is not None
         status = self._process.wait()
         with self._lock:
-            invocation, reason, init_error = self._current, self._killed_because, self._init_error
+            invocations = list(self._running.values())
+            reason, init_error = self._killed_because, self._init_error
         self.dead.set()
         if reason is None:
             log.warning("[sandbox %d] runtime exited with status %s", self.number, status)
-        if invocation is not None:
+        for invocation in invocations:
             invocation.fail(init_error or FunctionError.exit_error(invocation.request_id, status))
         self.runtime_api.stop()
+        self.logs.close()
         self._on_dead(self)
 
     def _pump_logs(self) -> None:
         assert self._process is not None and self._process.stdout is not None
-        for line in self._process.stdout:
-            with self._lock:
-                invocation = self._current
-            prefix = invocation.request_id if invocation else f"sandbox {self.number}"
-            log.info("[%s] %s", prefix, line.decode("utf-8", "replace").rstrip("\n"))
-            if invocation is not None:
-                invocation.add_log(line)
+        self.logs.pump(self._process.stdout)
         self._process.stdout.close()
 
 
