@@ -1,5 +1,5 @@
 # The two commands a newcomer needs (see README).
-.PHONY: demo test setup bench bench-smoke bench-icount
+.PHONY: demo test setup bench bench-smoke bench-icount bench-asgi
 
 demo:  ## set up, then run the local streaming demo (no AWS account needed)
 	scripts/demo.sh
@@ -20,3 +20,7 @@ bench-smoke:  ## seconds: our runtime and the null sender, tiny counts (make tes
 bench-icount:  ## instructions per invocation under callgrind: ours, awslambdaric, Node (~2 min; any load)
 	scripts/setup.sh && bench/setup_peers.sh
 	.venv/bin/python -m bench.icount $(ICOUNT_ARGS)
+
+bench-asgi:  ## one FastAPI app: asgi_handler on our runtime vs uvicorn vs Mangum (~1 min)
+	scripts/setup.sh
+	.venv/bin/python -m bench.asgi $(ASGI_ARGS)
