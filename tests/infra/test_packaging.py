@@ -121,7 +121,7 @@ def test_python_files_are_precompiled_with_unchecked_hashes(assets: Assets) -> N
     layer = assets.asset("Host", "AWS::Lambda::LayerVersion", "Content")
     for pyc in (
         task / "__pycache__" / "app.cpython-313.pyc",
-        task / "lambda_streaming" / "__pycache__" / "loop.cpython-313.pyc",
+        task / "lambda_streaming" / "internals" / "__pycache__" / "loop.cpython-313.pyc",
         layer / "lib" / "python3.13" / "__pycache__" / "os.cpython-313.pyc",
     ):
         flags = int.from_bytes(pyc.read_bytes()[4:8], "little")
