@@ -53,9 +53,13 @@ class Session:
             stdout=log or subprocess.DEVNULL,
             stderr=log or subprocess.DEVNULL,
         )
-        if not self.api.first_next.wait(start_timeout):
-            self.close()
-            raise RuntimeFailed(f"{peer.name} ({mode}) never asked for an event")
+        deadline = time.monotonic() + start_timeout
+        while not self.api.first_next.wait(0.05):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                code = self.process.poll()
+                self.close()
+                ended = f"exited with {code}" if code is not None else f"within {start_timeout} s"
+                raise RuntimeFailed(f"{peer.name} ({mode}) never asked for an event ({ended})")
         self.cold_start_ns = self.api.first_next_ns - spawned
         self.pid = self.process.pid
 
