@@ -19,6 +19,7 @@ from pathlib import Path
 from emulator.config import DEFAULT_BOOTSTRAP, FunctionConfig
 from emulator.http11 import Limits
 from emulator.invocation import STREAMED_RESPONSE_LIMIT
+from emulator.rest_api import BUFFERED, STREAM, RestApiEmulator
 from emulator.server import INVOKE_MODES, Emulator
 
 _DEFAULT_LIMITS = Limits()
@@ -106,6 +107,16 @@ def build_parser() -> argparse.ArgumentParser:
         choices=INVOKE_MODES,
         default="RESPONSE_STREAM",
         help="the Function URL's invoke mode (default: RESPONSE_STREAM)",
+    )
+    serving.add_argument(
+        "--front-door",
+        choices=("function-url", "rest-api"),
+        default="function-url",
+        help="function-url (default; with the Invoke API on the same port) or rest-api: an API "
+        "Gateway REST API in STREAM mode (BUFFERED with --invoke-mode BUFFERED) at /STAGE/",
+    )
+    serving.add_argument(
+        "--stage", default="prod", help="the REST API's stage, its path prefix (default: prod)"
     )
     serving.add_argument(
         "--max-sandboxes",
@@ -206,6 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_concurrency=args.max_concurrency,
             streamed_response_limit=args.max_stream_bytes,
         )
+        if args.front_door == "rest-api":
+            return _serve_rest_api(config, args)
         emulator = Emulator(
             config,
             host=args.host,
@@ -241,6 +254,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         stop.wait()
     finally:
         emulator.close()
+    return 0
+
+
+def _serve_rest_api(config: FunctionConfig, args: argparse.Namespace) -> int:
+    """The REST API door instead of the Function URL (emulator/rest_api.py)."""
+    door = RestApiEmulator(
+        config,
+        host=args.host,
+        port=args.port,
+        stage=args.stage,
+        max_sandboxes=args.max_sandboxes,
+        transfer_mode=STREAM if args.invoke_mode == "RESPONSE_STREAM" else BUFFERED,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    door.start()
+    print(f"REST API: {door.url}", flush=True)
+    try:
+        stop.wait()
+    finally:
+        door.close()
     return 0
 
 

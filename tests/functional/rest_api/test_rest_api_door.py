@@ -158,3 +158,22 @@ def test_an_error_after_the_metadata_cuts_the_response(start: Start) -> None:
         urllib.request.urlopen(door.url + "fail-midway", timeout=20) as response,
     ):
         response.read()
+
+
+def test_the_cli_serves_the_rest_door(tmp_path: Path) -> None:
+    bootstrap = tmp_path / "bootstrap"
+    bootstrap.write_text(f"#!{sys.executable}\n" + (HERE / "raw_runtime.py").read_text())
+    bootstrap.chmod(0o755)
+    command = [sys.executable, "-m", "emulator", "--front-door", "rest-api", "--stage", "dev"]
+    command += ["--handler", "x.handler", "--code", str(tmp_path), "--port", "0", "--quiet"]
+    command += ["--bootstrap", str(bootstrap)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+        try:
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            assert line.startswith("REST API: http://127.0.0.1:") and line.endswith("/dev/\n")
+            status, _, body = get(line.split()[-1] + "stream")
+            assert (status, body) == (201, b"chunk-0\nchunk-1\nchunk-2\n")
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
