@@ -12,7 +12,7 @@ from common import (
     invoke_model,
     is_http,
     json_answer,
-    read_prompt,
+    read_conversation,
 )
 
 from lambda_streaming import BedrockStreamError, invoke_text
@@ -20,7 +20,7 @@ from lambda_streaming import BedrockStreamError, invoke_text
 
 def handler(event: Any, context: Any) -> Any:
     try:
-        response = invoke_model(read_prompt(event), stream=True)
+        response = invoke_model(read_conversation(event), stream=True)
         content = invoke_text(response).read()
     except BedrockStreamError as error:
         # Nothing has been sent yet, so a failure mid-stream still gets a proper status.

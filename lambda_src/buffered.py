@@ -6,12 +6,12 @@ curl http://127.0.0.1:8080/ -H "Content-Type: application/json" -d '{"prompt": "
 import json
 from typing import Any
 
-from common import RequestFailed, invoke_model, is_http, json_answer, read_prompt
+from common import RequestFailed, invoke_model, is_http, json_answer, read_conversation
 
 
 def handler(event: Any, context: Any) -> Any:
     try:
-        response = invoke_model(read_prompt(event), stream=False)
+        response = invoke_model(read_conversation(event), stream=False)
     except RequestFailed as failure:
         if is_http(event):
             return failure.http_response()

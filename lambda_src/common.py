@@ -29,6 +29,8 @@ from typing import Any
 # At module level on purpose: Lambda runs imports in the init phase, before the first request.
 import boto3
 from botocore.config import Config
+from conversation import Conversation, ConversationError
+from conversation import read_conversation as read_conversation_of
 
 #: The demo's defaults (model, Region, limits), shared with the stack and scripts/demo.sh.
 DEMO_SETTINGS_FILE = Path(__file__).resolve().parent / "demo_settings.json"
@@ -203,6 +205,29 @@ def read_prompt(event: object) -> str:
     return prompt
 
 
+def read_conversation(event: object) -> Conversation:
+    """The conversation of a request: ``{"prompt": ...}`` or ``{"messages": [...]}``, with an
+    optional ``"system"`` (see ``conversation.py``), or ``BadRequest`` saying what is wrong.
+    HTTP GET takes ``?prompt=`` from the query, as ``read_prompt`` does."""
+    if isinstance(event, Mapping) and is_http(event):
+        request = _query(event) if _method(event) == "GET" else _json_body(event)
+    else:
+        request = event
+    if not isinstance(request, Mapping):
+        raise BadRequest(f"the request must be a JSON object like {EXAMPLE}, not {_kind(request)}")
+    try:
+        conversation = read_conversation_of(request)
+    except ConversationError as error:
+        raise BadRequest(str(error)) from None
+    limit = settings().max_prompt_chars
+    if conversation.chars() > limit:
+        raise BadRequest(
+            f"the conversation has {conversation.chars()} characters; at most {limit} are "
+            "accepted (MAX_PROMPT_CHARS)"
+        )
+    return conversation
+
+
 def _method(event: Mapping[str, Any]) -> str:
     http = (event.get("requestContext") or {}).get("http") or {}
     return str(http.get("method") or event.get("httpMethod") or "").upper()
@@ -239,37 +264,38 @@ def _kind(value: object) -> str:
     )
 
 
-def native_request(prompt: str) -> str:
+def native_request(prompt: "str | Conversation") -> str:
     """The InvokeModel body for the configured model, in its family's native format.
 
-    The article's Anthropic Messages body for Claude; Amazon Nova's and Meta Llama's for those.
-    Converse needs none of this: prefer it for other models.
+    The article's Anthropic Messages body for Claude; Amazon Nova's and Meta Llama's for those,
+    with every turn and the system prompt. Converse needs none of this: prefer it for other
+    models.
     """
     config = settings()
+    chat = Conversation.of(prompt) if isinstance(prompt, str) else prompt
     model = config.model_id.rsplit("/", 1)[-1]
+    body: dict[str, Any]
     if "meta.llama" in model:
-        chat = (
-            "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n"
-            f"{prompt}<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"
-        )
-        return json.dumps({"prompt": chat, "max_gen_len": config.max_tokens})
+        return json.dumps({"prompt": chat.llama_prompt(), "max_gen_len": config.max_tokens})
     if "amazon.nova" in model:
-        return json.dumps(
-            {
-                "messages": [{"role": "user", "content": [{"text": prompt}]}],
-                "inferenceConfig": {"maxTokens": config.max_tokens},
-            }
-        )
-    return json.dumps(
-        {
-            "anthropic_version": ANTHROPIC_VERSION,
-            "max_tokens": config.max_tokens,
-            "messages": [{"role": "user", "content": [{"type": "text", "text": prompt}]}],
-        }
-    )
+        body = {"messages": chat.converse_messages()}
+        if chat.system:
+            body["system"] = chat.converse_system()
+        body["inferenceConfig"] = {"maxTokens": config.max_tokens}
+        return json.dumps(body)
+    body = {
+        "anthropic_version": ANTHROPIC_VERSION,
+        "max_tokens": config.max_tokens,
+        "messages": [
+            {"role": t.role, "content": [{"type": "text", "text": t.text}]} for t in chat.turns
+        ],
+    }
+    if chat.system:
+        body["system"] = chat.system
+    return json.dumps(body)
 
 
-def invoke_model(prompt: str, *, stream: bool) -> Any:
+def invoke_model(prompt: "str | Conversation", *, stream: bool) -> Any:
     """Call InvokeModel (or InvokeModelWithResponseStream) like the article does."""
     call = "invoke_model_with_response_stream" if stream else "invoke_model"
     try:
@@ -282,14 +308,20 @@ def invoke_model(prompt: str, *, stream: bool) -> Any:
         raise bedrock_failed(error) from error
 
 
-def converse_stream(prompt: str) -> Any:
-    """Call ConverseStream: one request shape for every model Converse supports."""
+def converse_stream(prompt: "str | Conversation") -> Any:
+    """Call ConverseStream: one request shape for every model Converse supports; a
+    conversation is sent as Converse ``messages`` and ``system``."""
     config = settings()
+    chat = Conversation.of(prompt) if isinstance(prompt, str) else prompt
+    extra: dict[str, Any] = {}
+    if chat.system:
+        extra["system"] = chat.converse_system()
     try:
         return bedrock_client().converse_stream(
             modelId=config.model_id,
-            messages=[{"role": "user", "content": [{"text": prompt}]}],
+            messages=chat.converse_messages(),
             inferenceConfig={"maxTokens": config.max_tokens},
+            **extra,
         )
     except Exception as error:
         if getattr(error, "response", None) is None:

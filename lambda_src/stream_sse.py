@@ -1,9 +1,12 @@
 """(4) Server-Sent Events for browsers: ``new EventSource`` or ``fetch`` reads tokens as events.
 
-Each text delta is a ``message`` event; the stream ends with ``event: done`` (stop reason,
-usage) or, if Bedrock fails mid-stream, with ``event: error`` (a Function URL has sent 200
-already, so this in-band event is how a browser learns of it). Uses ConverseStream, so any
-model Converse supports works with the same code.
+Each text delta is a ``message`` event, the model's reasoning ``event: reasoning``, a tool call
+``event: tool_use``; the stream ends with ``event: done`` (stop reason such as ``tool_use`` or
+``guardrail_intervened``, usage) or, if Bedrock fails mid-stream, with ``event: error`` (a
+Function URL has sent 200 already, so this in-band event is how a browser learns of it). A
+``: keep-alive`` comment goes out after ``SSE_KEEP_ALIVE_SECONDS`` (15) of silence. Uses
+ConverseStream, so any model Converse supports works with the same code. The request is
+``{"prompt": ...}`` or a conversation ``{"messages": [...], "system": ...}``.
 
 A browser opening the URL itself (``GET`` without ``?prompt=``, accepting HTML) gets a small
 chat page (``chat_page.html``) that posts to the same URL and renders the stream as it arrives.
@@ -11,14 +14,19 @@ chat page (``chat_page.html``) that posts to the same URL and renders the stream
     curl -N http://127.0.0.1:8080/ -H "Content-Type: application/json" -d '{"prompt": "Hello"}'
 """
 
+import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from common import RequestFailed, converse_stream, is_http, read_prompt
+from common import RequestFailed, converse_stream, is_http, read_conversation
 
-from lambda_streaming import HttpMetadata, converse_text, sse_stream, streamify_response
-from lambda_streaming.sse import SSE_HEADERS
+from lambda_streaming import HttpMetadata, converse_events, sse_stream, streamify_response
+from lambda_streaming.sse import DEFAULT_KEEP_ALIVE_S, SSE_HEADERS
+
+# Seconds of Bedrock silence before a ": keep-alive" comment (a model writing a long tool call
+# can be quiet for minutes; proxies drop idle connections). 0 turns them off.
+KEEP_ALIVE_S = float(os.environ.get("SSE_KEEP_ALIVE_SECONDS") or DEFAULT_KEEP_ALIVE_S) or None
 
 CHAT_PAGE = (Path(__file__).parent / "chat_page.html").read_bytes()  # read once, at init
 CHAT_PAGE_HEADERS = {
@@ -39,7 +47,7 @@ def handler(event: Any, context: Any) -> Iterator[Any]:
         yield CHAT_PAGE
         return
     try:
-        response = converse_stream(read_prompt(event))
+        response = converse_stream(read_conversation(event))
     except RequestFailed as failure:
         if not is_http(event):
             raise
@@ -48,7 +56,7 @@ def handler(event: Any, context: Any) -> Iterator[Any]:
         return
     if is_http(event):
         yield HttpMetadata(200, SSE_HEADERS)
-    yield from sse_stream(converse_text(response), context=context)
+    yield from sse_stream(converse_events(response), context=context, keep_alive=KEEP_ALIVE_S)
 
 
 def wants_chat_page(event: Any) -> bool:

@@ -9,11 +9,14 @@ a JSON body (a function error when invoked directly). A Bedrock exception mid-st
 one-line note to the text, then fails the stream, so ``InvokeWithResponseStream`` callers get
 it in the error trailers (``InvokeComplete.ErrorCode``, e.g. ``Function.ThrottlingException``).
 Near the function's timeout the answer ends early with a note instead of being cut off.
+Keep-alives: none. Plain text has no comment syntax a client would ignore, so any byte sent
+during a silence would become part of the answer; behind an idle-timeout proxy, use the SSE
+handler (``stream_sse``), whose ``: keep-alive`` comments browsers ignore.
 """
 
 from typing import Any
 
-from common import RequestFailed, invoke_model, is_http, read_prompt
+from common import RequestFailed, invoke_model, is_http, read_conversation
 
 from lambda_streaming import (
     BedrockStreamError,
@@ -27,7 +30,7 @@ from lambda_streaming import (
 @streamify_response
 def handler(event: Any, response_stream: Any, context: Any) -> None:
     try:
-        response = invoke_model(read_prompt(event), stream=True)
+        response = invoke_model(read_conversation(event), stream=True)
     except RequestFailed as failure:
         if not is_http(event):
             raise

@@ -115,5 +115,6 @@ def parse_sse(text: str) -> list[tuple[str, str]]:
                 kind = value.removeprefix(" ")
             elif field == "data":
                 data.append(value.removeprefix(" "))
-        events.append((kind, "\n".join(data)))
+        if data:  # a block of only comments (": keep-alive") is no event, as in browsers
+            events.append((kind, "\n".join(data)))
     return events

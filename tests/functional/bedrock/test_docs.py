@@ -26,7 +26,9 @@ def test_every_python_example_in_the_bedrock_docs_runs() -> None:
     printed = output.getvalue()
     # The outputs the comments promise.
     assert "こんにちは!ローカルの疑似 Bedrock です。" in printed
-    assert "end_turn Usage(input_tokens=10, output_tokens=23)" in printed
+    assert (
+        "end_turn Usage(input_tokens=10, output_tokens=23, cache_read_input_tokens=None" in printed
+    )
     assert "Hello! I am the local fake Bedrock." in printed
     assert "['Hello!', ' I'] Function.ThrottlingException" in printed
     assert "['a', 'b', '[timeout]'] True" in printed
