@@ -53,6 +53,7 @@ def test_the_five_article_functions_with_their_url_modes(
         "stream_text.handler": "RESPONSE_STREAM",
         "stream_sse.handler": "RESPONSE_STREAM",
         "stream_langchain.handler": "RESPONSE_STREAM",
+        "fastapi_app.handler": "RESPONSE_STREAM",
     }
     assert {m["AuthType"] for m in modes.values()} == {"AWS_IAM"}
     assert stack.region == "us-east-1"
@@ -75,7 +76,7 @@ def test_functions_get_the_default_model_and_region(
     assert DEFAULTS.model_id.startswith("us.")  # a cross-Region profile: granted as such
     profile = PROFILE % (DEFAULTS.region, DEFAULTS.model_id)
     bedrock = [s for s in policy_statements(template) if "bedrock:" in str(s["Action"])]
-    assert len(bedrock) == 10  # per function: the profile, and the model through it
+    assert len(bedrock) == 2 * len(DEMO_FUNCTIONS)  # per function: the profile, and the model
     assert {str(s["Resource"]) for s in bedrock} == {
         profile,
         FM % ("*", DEFAULTS.model_id.removeprefix("us.")),
@@ -83,7 +84,7 @@ def test_functions_get_the_default_model_and_region(
     conditioned = [s for s in bedrock if "Condition" in s]
     assert [s["Condition"] for s in conditioned] == [
         {"StringLike": {"bedrock:InferenceProfileArn": profile}}
-    ] * 5
+    ] * len(DEMO_FUNCTIONS)
     assert len(resources(template, "AWS::Lambda::LayerVersion")) == 1  # shared by all five
 
 
@@ -93,8 +94,10 @@ def test_langchain_alone_ships_langchain(
     _, template = default
     keys = {h: f["Properties"]["Code"]["S3Key"] for h, f in functions_by_handler(template).items()}
     langchain = keys.pop("stream_langchain.handler")
+    fastapi = keys.pop("fastapi_app.handler")  # FastAPI ships only with the FastAPI app
     assert len(set(keys.values())) == 1  # the other four are one asset, uploaded once
     assert langchain not in keys.values()
+    assert fastapi not in {*keys.values(), langchain}
 
 
 def test_outputs_are_the_urls(default: tuple[StreamingDemoStack, dict[str, Any]]) -> None:
@@ -143,7 +146,7 @@ def test_public_demo_is_public_and_says_so(tmp_path: Path) -> None:
     warnings = Annotations.from_stack(stack).find_warning(
         "*", Match.string_like_regexp("anyone on the internet")
     )
-    assert len(warnings) == 5
+    assert len(warnings) == len(DEMO_FUNCTIONS)
 
 
 def test_managed_mode_from_context(tmp_path: Path) -> None:
