@@ -141,7 +141,11 @@ def test_answers_equal_the_fake_bedrocks_and_a_screenshot_is_saved(
         # needs the body's SHA-256) or an API Gateway stage.
         request = sent.value
         assert request.url == function.url
-        assert json.loads(request.post_data or "") == {"prompt": question}
+        # The conversation so far, the new question last (see test_chat_bedrock_events.py).
+        assert json.loads(request.post_data or "")["messages"][-1] == {
+            "role": "user",
+            "content": question,
+        }
         body = request.post_data_buffer or b""
         assert request.headers["x-amz-content-sha256"] == hashlib.sha256(body).hexdigest()
         assert request.headers["content-type"] == "application/json"
