@@ -33,10 +33,9 @@ if TYPE_CHECKING:
     from types import FrameType
 
     Message = dict[str, object]
-    App = Callable[
-        [dict[str, object], Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]],
-        Awaitable[None],
-    ]
+    # Loose on purpose: frameworks type their own scope/receive/send (Starlette's ASGIApp
+    # uses MutableMapping[str, Any]); any ASGI 3 callable must be accepted.
+    App = Callable[..., Awaitable[None]]
 
 LIFESPAN_MODES = ("auto", "on", "off")
 
