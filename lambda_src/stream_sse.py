@@ -56,7 +56,17 @@ def handler(event: Any, context: Any) -> Iterator[Any]:
         return
     if is_http(event):
         yield HttpMetadata(200, SSE_HEADERS)
-    yield from sse_stream(converse_events(response), context=context, keep_alive=KEEP_ALIVE_S)
+    # An HTTP caller (Function URL, API Gateway) has had its 200 already: the in-band
+    # "event: error" is how it learns of a failure, and the response then ends cleanly, since a
+    # cut connection makes browsers drop the bytes they have not read yet (that very event).
+    # A direct InvokeWithResponseStream caller has no HTTP status to read: re-raise, so the
+    # runtime reports the failure in the error trailers (InvokeComplete.ErrorCode).
+    yield from sse_stream(
+        converse_events(response),
+        context=context,
+        keep_alive=KEEP_ALIVE_S,
+        reraise=not is_http(event),
+    )
 
 
 def wants_chat_page(event: Any) -> bool:

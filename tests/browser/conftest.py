@@ -45,6 +45,8 @@ START_TIMEOUT_S = 30
 class RunningFunction:
     """``python -m emulator`` serving ``stream_sse.handler``, with its log lines as they come."""
 
+    max_sandboxes = 4  # concurrent invocations before the emulator throttles (429)
+
     def __init__(self, bedrock_url: str) -> None:
         self.process = subprocess.Popen(
             [
@@ -63,6 +65,8 @@ class RunningFunction:
                 f"BEDROCK_ENDPOINT_URL={bedrock_url}",
                 "--env",
                 "BEDROCK_MAX_ATTEMPTS=1",
+                "--max-sandboxes",
+                str(self.max_sandboxes),
             ],
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,
@@ -73,6 +77,8 @@ class RunningFunction:
         self._changed = threading.Condition()
         threading.Thread(target=self._read_log, daemon=True).start()
         self.url = self._read_url()
+        address = self.url.removeprefix("http://").rstrip("/")
+        self.host, self.port = address.rsplit(":", 1)[0], int(address.rsplit(":", 1)[1])
 
     def _read_url(self) -> str:
         assert self.process.stdout is not None
