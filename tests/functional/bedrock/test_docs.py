@@ -30,6 +30,8 @@ def test_every_python_example_in_the_bedrock_docs_runs() -> None:
         "end_turn Usage(input_tokens=10, output_tokens=23, cache_read_input_tokens=None" in printed
     )
     assert "Hello! I am the local fake Bedrock." in printed
+    assert "Let me look that up. -> get_weather({'city': 'Tokyo'})\nstop: tool_use" in printed
+    assert "The user asks something simple. A short, friendly answer fits." in printed
     assert "['Hello!', ' I'] Function.ThrottlingException" in printed
     assert "['a', 'b', '[timeout]'] True" in printed
     assert "'data: line 1\\ndata: line 2\\n\\n'" in printed
