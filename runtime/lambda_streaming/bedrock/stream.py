@@ -54,7 +54,7 @@ class BedrockEvents:
         a thread): closing the connection first makes that thread's read end.
         """
         close_source(self._source)
-        try:
+        try:  # noqa: SIM105 (contextlib is not loaded otherwise: cold start)
             self._events.close()
         except ValueError:  # "generator already executing" in the reading thread
             pass

@@ -78,7 +78,7 @@ class TextStream:
         """Stop reading: close the underlying event stream and this iterator (safe from
         another thread than the one iterating, see ``BedrockEvents.close``)."""
         self.events.close()
-        try:
+        try:  # noqa: SIM105 (contextlib is not loaded otherwise: cold start)
             self._texts.close()
         except ValueError:  # being iterated in another thread, which now ends
             pass
