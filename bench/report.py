@@ -126,7 +126,7 @@ TARGETS = [
         None,
         "<=",
         0.5,
-        "RSS growth over 100,000 invocations, a new trace id each, ≤ 0.5 MiB",
+        "RSS growth over {growth_invocations:,} invocations, a new trace id each, ≤ 0.5 MiB",
     ),
 ]
 
@@ -152,7 +152,7 @@ def summarize(
         met = {"<=": value <= bound, "<": value < bound, ">=": value >= bound}[op]
         targets.append(
             {
-                "target": text,
+                "target": text.format(**counts.__dict__),  # the counts this run used
                 "metric": metric,
                 "peer": peer,
                 "value": value,
