@@ -10,7 +10,7 @@ test:  ## set up, then lint, type-check and run every test tier
 setup:  ## only install what the other targets need
 	scripts/setup.sh
 
-bench:  ## install the peers (bench/.peers/), run the benchmark (~5 min), write docs/benchmarks.md + chart
+bench:  ## install the peers (bench/.peers/), run the benchmark (~9 min), write docs/benchmarks.md + chart
 	scripts/setup.sh && bench/setup_peers.sh
 	.venv/bin/python -m bench --markdown docs/benchmarks.md --chart docs/images/bench.png $(BENCH_ARGS)
 

@@ -18,7 +18,7 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from bench import cold, e2e, growth, icount, phases, report, servers
 from bench.peers import BENCH, BUFFERED, PEERS, STREAMING, Peer
@@ -27,10 +27,10 @@ from bench.rapi import SERVERS
 IDLE_THRESHOLD = 0.1  # CPU-seconds per second used by other processes: above it, not idle
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="seconds: ours + null, tiny counts")
-    parser.add_argument("--reps", type=int, help="repetitions (default: 5; smoke: 1)")
+    parser.add_argument("--reps", type=int, help="repetitions (default: 10; smoke: 1)")
     parser.add_argument("--peers", help="comma-separated subset of " + ",".join(PEERS))
     parser.add_argument(
         "--out", type=Path, help="JSON/Markdown dir (bench/results, smoke: bench/results/smoke)"
@@ -52,6 +52,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="COUNT=N",
         help="override one of phases.Counts, e.g. --set growth_invocations=5000 (repeatable)",
     )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
 
     counts = _counts(args, parser)
@@ -81,11 +86,14 @@ def main(argv: list[str] | None = None) -> int:
         busy = results["other_processes_cpu_per_s"] >= IDLE_THRESHOLD
         results["machine_otherwise_idle"] = "no" if busy else "yes"
     (args.out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
-    markdown = report.markdown(results)
-    if not args.smoke:
-        markdown = _with_icount(markdown, str(results["runtime_version"]))
+    markdown, readme = report.markdown(results), report.readme_table(results)
+    counted = None if args.smoke else _icount_results(str(results["runtime_version"]))
+    if counted is not None:
+        before, marker, method = markdown.partition("## Method")
+        markdown = before + icount.markdown(counted) + "\n" + marker + method
+        readme += "".join(row + "\n" for row in icount.target_rows(counted))
     (args.out / "latest.md").write_text(markdown)
-    (args.out / "readme.md").write_text(report.readme_table(results))
+    (args.out / "readme.md").write_text(readme)
     if args.markdown:
         notes = ""
         if args.markdown.exists():  # hand-written notes below the marker survive a re-run
@@ -114,17 +122,16 @@ def _counts(args: argparse.Namespace, parser: argparse.ArgumentParser) -> phases
     return phases.Counts(**{**counts.__dict__, **overrides})
 
 
-def _with_icount(markdown: str, runtime_version: str) -> str:
-    """Add the last ``make bench-icount`` table if it measured the same runtime."""
+def _icount_results(runtime_version: str) -> dict[str, Any] | None:
+    """The last ``make bench-icount`` results, if they measured the same runtime."""
     path = BENCH / "results" / "icount.json"
     if not path.exists():
-        return markdown
-    counted = json.loads(path.read_text())
+        return None
+    counted: dict[str, Any] = json.loads(path.read_text())
     if counted["smoke"] or counted["runtime_version"] != runtime_version:
         print(f"bench: {path} is from another runtime or a smoke run: left out", file=sys.stderr)
-        return markdown
-    before, marker, method = markdown.partition("## Method")
-    return before + icount.markdown(counted) + "\n" + marker + method
+        return None
+    return counted
 
 
 def _add(

@@ -197,6 +197,22 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def target_rows(results: dict[str, Any]) -> list[str]:
+    """The targets as rows of the README's Performance table (``report.readme_table``)."""
+    rows = []
+    for metric, peer, bound, text in TARGETS:
+        row = results["medians"].get(metric, {})
+        if "ours" in row and peer in row:
+            _label, scale, unit = METRICS[metric]
+            ratio = row["ours"] / row[peer]
+            measured = (
+                f"{ratio:.2f}{TIMES} ({row['ours'] / scale:.0f} vs {row[peer] / scale:.0f} {unit},"
+                " callgrind)"
+            )
+            rows.append(f"| {text} | {measured} | {'met' if ratio <= bound else '**missed**'} |")
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.icount", description=__doc__)
     parser.add_argument("--peers", help="comma-separated (default: ours,awslambdaric,node)")
