@@ -17,7 +17,12 @@ The package has three layers, one folder (or module) each:
 """
 
 from .api.context import LambdaContext
-from .api.errors import InvalidStreamingOperation, StreamingRuntimeError, error_type
+from .api.errors import (
+    InvalidStreamingOperation,
+    StreamingRuntimeError,
+    StreamInterrupted,
+    error_type,
+)
 from .api.http_response import HttpMetadata, HttpResponseStream
 from .api.pipeline import pipeline
 from .api.stream import ResponseStream
@@ -70,6 +75,7 @@ __all__ = [
     "InvalidStreamingOperation",
     "LambdaContext",
     "ResponseStream",
+    "StreamInterrupted",
     "StreamingRuntimeError",
     "TextStream",
     "Usage",

@@ -41,6 +41,7 @@ class Runtime:
             "LAMBDA_STREAMING_PYTHON": sys.executable,
             **(env or {}),
         }
+        self.environ = environ
         self.process = subprocess.Popen(
             [str(BOOTSTRAP)],
             env=environ,

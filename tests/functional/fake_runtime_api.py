@@ -75,6 +75,11 @@ class FakeRuntimeApi:
         # (method, path suffix) -> (status, body): e.g. ("POST", "/response") -> (500, b"...")
         self.answers: dict[tuple[str, str], tuple[int, bytes]] = {}
         self.reset_after_chunks: int | None = None
+        # Close each connection right after answering a POST, without saying so: the runtime
+        # then finds its kept-alive connection closed when it next uses it.
+        self.close_after_answer = False
+        # Refuse a streamed body past this many bytes: answer 413, stop reading, close.
+        self.stream_cap: int | None = None
         self.dispatch_times: dict[str, float] = {}
         self._closed = False
         self._threads: list[threading.Thread] = []
@@ -165,8 +170,8 @@ class FakeRuntimeApi:
                 return
             self._connections.append(connection)
             thread = threading.Thread(target=self._serve, args=(connection,), daemon=True)
+            thread.start()  # before it is listed: close() joins every listed thread
             self._threads.append(thread)
-            thread.start()
 
     def _serve(self, sock: socket.socket) -> None:
         conn = h11.Connection(h11.SERVER)
@@ -223,12 +228,28 @@ class FakeRuntimeApi:
         with self._lock:
             current.chunks.append((data, time.monotonic()))
             self._lock.notify_all()
+        if self.stream_cap is not None and len(current.body) > self.stream_cap:
+            self._refuse_oversize(current, sock)
+            return False
         if self.reset_after_chunks is None or len(current.chunks) < self.reset_after_chunks:
             return True
         # SO_LINGER with a zero timeout: close() sends a RST, not a FIN.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
         sock.close()
+        self._mark(current, broken="reset by the test after a chunk")
         return False
+
+    def _refuse_oversize(self, current: Recorded, sock: socket.socket) -> None:
+        # As an HTTP server refusing a body it will not read: the answer first, then no more
+        # reading; closing with unread data makes the kernel reset the connection.
+        body = b'{"errorType":"Function.ResponseSizeTooLarge","errorMessage":"Response too large"}'
+        sock.sendall(
+            b"HTTP/1.1 413 Request Entity Too Large\r\nContent-Type: application/json\r\n"
+            b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+        )
+        self._mark(current, broken="refused: over the stream cap (413)")
+        time.sleep(0.2)
+        sock.close()
 
     def _mark(self, recorded: Recorded, *, broken: str | None = None) -> None:
         with self._lock:
@@ -269,4 +290,4 @@ class FakeRuntimeApi:
             + conn.send(h11.Data(data=body))
             + conn.send(h11.EndOfMessage())
         )
-        return True
+        return not self.close_after_answer

@@ -197,4 +197,4 @@ def test_write_after_end_is_logged_clearly(api: FakeRuntimeApi, start_runtime) -
     assert post.trailers == []
     api.wait_for("GET", "/next", count=2)
     output = runtime.stop()
-    assert "InvalidStreamingOperation: write() after end(): the response is finished" in output
+    assert "InvalidStreamingOperation: write() in state 'ended': the response is over" in output

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -17,6 +18,7 @@ from lambda_streaming import (
     streamify_response,
 )
 from lambda_streaming.api.stream import ResponseStream
+from lambda_streaming.internals.response import Response
 
 RUNTIME = Path(__file__).resolve().parents[2] / "runtime"
 
@@ -100,6 +102,10 @@ def test_streamify_accepts_the_two_shapes_and_refuses_others() -> None:
         async def ambiguous(event, context): ...
 
 
+def _no_wire(content_type: str) -> NoReturn:
+    raise AssertionError("a refused call must not open the response")
+
+
 @pytest.mark.parametrize(
     ("metadata", "message"),
     [
@@ -111,13 +117,13 @@ def test_streamify_accepts_the_two_shapes_and_refuses_others() -> None:
     ],
 )
 def test_bad_http_metadata_says_what_to_fix(metadata: dict[str, object], message: str) -> None:
-    stream = ResponseStream(client=None, request_id="id", deadline_ms=0)  # type: ignore[arg-type]
+    stream = ResponseStream(Response(_no_wire, "id"))
     with pytest.raises(ValueError, match=message):
         HttpResponseStream.from_stream(stream, metadata)
 
 
 def test_stream_refuses_bad_chunk_types_before_any_io() -> None:
-    stream = ResponseStream(client=None, request_id="id", deadline_ms=0)  # type: ignore[arg-type]
+    stream = ResponseStream(Response(_no_wire, "id"))
     with pytest.raises(TypeError, match=r"write\(\) takes bytes or str, not dict"):
         stream.write({"a": 1})  # type: ignore[arg-type]
     assert (

@@ -8,7 +8,7 @@ or at ``end()`` when the body is empty.
 
 from __future__ import annotations
 
-from lambda_streaming.internals.wire import HTTP_INTEGRATION_CONTENT_TYPE, http_prelude
+from .stream import response_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ class HttpResponseStream:
         else:
             prelude = dict(metadata)
             _validate(prelude)
-        response_stream.set_prelude(http_prelude(prelude), HTTP_INTEGRATION_CONTENT_TYPE)
+        response_of(response_stream).set_http_metadata(prelude)
         return response_stream
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable
 
+from .stream import response_of
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterable
@@ -32,7 +34,9 @@ class Pipeline:
         source, self._source = self._source, None
         if source is None:
             return None
-        self._stream.clear_pending(self)
+        response = response_of(self._stream)
+        if response.pending is self:
+            response.pending = None
         return (yield from _drain_async(source, self._stream).__await__())
 
 
@@ -48,13 +52,13 @@ def pipeline(
     """
     if isinstance(source, AsyncIterable):
         pending = Pipeline(source, response_stream)
-        response_stream.set_pending(pending)
+        response_of(response_stream).pending = pending
         return pending
     try:
         for chunk in source:
             response_stream.write(chunk)
     except BaseException as error:
-        response_stream.fail(error)
+        response_of(response_stream).record(error)
         raise
     response_stream.end()
     return Pipeline(None, response_stream)
@@ -65,6 +69,6 @@ async def _drain_async(source: AsyncIterable[Chunk], stream: ResponseStream) -> 
         async for chunk in source:
             stream.write(chunk)
     except BaseException as error:
-        stream.fail(error)
+        response_of(stream).record(error)
         raise
     stream.end()

@@ -34,11 +34,14 @@ _CO_GENERATOR = 0x20
 class StreamingHandler:
     """A handler marked by ``streamify_response``; still callable as the original function."""
 
-    __slots__ = ("__dict__", "content_type", "function", "takes_stream")
+    __slots__ = ("__dict__", "content_type", "function", "rest_api_prelude", "takes_stream")
 
-    def __init__(self, function: Callable[..., object], content_type: str | None) -> None:
+    def __init__(
+        self, function: Callable[..., object], content_type: str | None, rest_api_prelude: bool
+    ) -> None:
         self.function = function
         self.content_type = content_type
+        self.rest_api_prelude = rest_api_prelude
         self.takes_stream = _takes_stream(function)
         functools.update_wrapper(self, function)
 
@@ -52,14 +55,24 @@ def streamify_response(function: Callable[..., object], /) -> StreamingHandler: 
 
 @overload
 def streamify_response(  # noqa: F811  # ruff does not see the run-time stand-in as overload
-    *, content_type: str | None = None
+    *, content_type: str | None = None, rest_api_prelude: bool = True
 ) -> Callable[[Callable[..., object]], StreamingHandler]: ...
 
 
 def streamify_response(  # noqa: F811
-    function: Callable[..., object] | None = None, /, *, content_type: str | None = None
+    function: Callable[..., object] | None = None,
+    /,
+    *,
+    content_type: str | None = None,
+    rest_api_prelude: bool = True,
 ) -> StreamingHandler | Callable[[Callable[..., object]], StreamingHandler]:
-    """Mark ``function`` as a streaming handler; usable bare or with ``content_type=``.
+    """Mark ``function`` as a streaming handler; usable bare or with options.
+
+    ``content_type`` is the response's Content-Type unless the handler sets HTTP metadata.
+    API Gateway REST ``STREAM`` integrations require HTTP metadata before the body: for their
+    events, a handler that sets none gets status 200 with its content type, unless
+    ``rest_api_prelude=False`` (then the handler must send its own, or API Gateway fails the
+    request).
 
     >>> @streamify_response
     ... def handler(event, response_stream, context):
@@ -70,8 +83,8 @@ def streamify_response(  # noqa: F811
     ...     yield "data: hello\\n\\n"
     """
     if function is None:
-        return lambda inner: StreamingHandler(inner, content_type)
-    return StreamingHandler(function, content_type)
+        return lambda inner: StreamingHandler(inner, content_type, rest_api_prelude)
+    return StreamingHandler(function, content_type, rest_api_prelude)
 
 
 def _takes_stream(function: Callable[..., object]) -> bool:

@@ -93,12 +93,11 @@ class RuntimeConfig:
         concurrency = environ.get(MAX_CONCURRENCY_ENV)
         if concurrency not in (None, "", "1"):
             raise ConfigError(
-                f"{MAX_CONCURRENCY_ENV}={concurrency}: Lambda Managed Instances with more than "
-                "one concurrent request per process are not supported by this runtime"
+                f"{MAX_CONCURRENCY_ENV}={concurrency}: this runtime version serves one request "
+                "per process; remove the capacity provider (Lambda Managed Instances) from the "
+                "function or set its per-environment concurrency to 1"
             )
-        log_format = environ.get(LOG_FORMAT_ENV) or "Text"
-        if log_format not in _LOG_FORMATS:
-            log_format = "Text"  # as awslambdaric: an unknown format falls back to text
+        log_format, log_level = log_settings(environ)
         return cls(
             runtime_api=runtime_api,
             handler=handler,
@@ -109,6 +108,14 @@ class RuntimeConfig:
             log_group_name=environ.get(LOG_GROUP_ENV),
             log_stream_name=environ.get(LOG_STREAM_ENV),
             log_format=log_format,
-            log_level=environ.get(LOG_LEVEL_ENV) or None,
+            log_level=log_level,
             debug=environ.get(DEBUG_ENV, "") not in ("", "0", "false"),
         )
+
+
+def log_settings(environ: Mapping[str, str]) -> tuple[str, str | None]:
+    """The log format ("Text" or "JSON") and level, readable even when the rest is invalid."""
+    log_format = environ.get(LOG_FORMAT_ENV) or "Text"
+    if log_format not in _LOG_FORMATS:
+        log_format = "Text"  # as awslambdaric: an unknown format falls back to text
+    return log_format, environ.get(LOG_LEVEL_ENV) or None

@@ -3,37 +3,38 @@
 Buffered handlers get awslambdaric's behaviour: the return value as JSON through ``/response``,
 any exception through ``/error``. Streaming handlers write through a ``ResponseStream``; a
 failure before the first byte goes to ``/error`` (the caller gets a real error status), a
-failure after it ends the stream with error trailers. Every failure is also logged.
+failure after it ends the stream with error trailers. Every failure is also logged, once, with
+its request id; so is any answer Lambda refuses (413, 410, ...), after which the loop goes on.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Awaitable, Iterable
-
 from lambda_streaming.api.context import LambdaContext
-from lambda_streaming.api.errors import (
-    FaultError,
-    InvalidStreamingOperation,
-    error_payload,
-    error_type,
-    log_error,
-    xray_cause,
-)
-from lambda_streaming.api.http_response import HttpMetadata, HttpResponseStream
-from lambda_streaming.api.stream import ResponseStream, StreamState
+from lambda_streaming.api.errors import StreamInterrupted, error_type
+from lambda_streaming.api.stream import ResponseStream
 from lambda_streaming.api.streamify import StreamingHandler
 
-from . import aio
-from .logs import runtime_log
+from .calls import call_node_style, write_all
+from .failures import error_payload, xray_cause
+from .logs import log_error, runtime_log
 from .marshal import marshal_result, unmarshal_event
-from .runtime_api import RuntimeApiError, reply_timeout
+from .response import Response, StreamState
+from .runtime_api import AnswerLost, RuntimeApiError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from .config import RuntimeConfig
+    from .http_connection import HttpResponse
     from .runtime_api import Invocation, RuntimeApiClient
+
+# What a refused answer means, for the one log line it gets (Runtime API docs, "Errors").
+_REFUSALS = {
+    410: "it came after the invocation's deadline (Lambda had already timed it out)",
+    413: "it is over Lambda's size limit (buffered: 6 MiB, use @streamify_response to send up to "
+    "200 MiB; streamed: 200 MiB)",
+}
 
 
 class Dispatcher:
@@ -60,111 +61,86 @@ class Dispatcher:
         except Exception as error:  # the handler's failure is the invocation's result
             self._report(invocation, error)
             return
-        response = self._client.post_response(
-            invocation.request_id, body, content_type, timeout=reply_timeout(invocation.deadline_ms)
-        )
-        if response.status == 413:
-            runtime_log(
-                "ERROR",
-                f"Lambda refused the {len(body)}-byte response as too large (buffered responses "
-                "are limited to 6 MiB): stream it with @streamify_response (up to 200 MiB)",
-            )
+        self._settle("response", lambda: self._client.post_response(invocation, body, content_type))
 
     def _stream(self, handler: StreamingHandler, invocation: Invocation) -> None:
-        stream = ResponseStream(self._client, invocation.request_id, invocation.deadline_ms)
+        response = Response(
+            lambda content_type: self._client.open_stream(invocation, content_type),
+            invocation.request_id,
+        )
         try:
             context = LambdaContext(invocation, self._config)
             event = unmarshal_event(invocation.body, invocation.content_type)
             if handler.content_type:
-                stream.set_content_type(handler.content_type)
+                response.set_content_type(handler.content_type)
+            response.default_http = handler.rest_api_prelude and _is_rest_api_event(event)
+            stream = ResponseStream(response)
             if handler.takes_stream:
-                _call_node_style(handler.function, event, stream, context)
+                call_node_style(handler.function, event, stream, context, response)
             else:
-                _write_all(handler.function(event, context), stream)
-            stream.end()
+                write_all(handler.function(event, context), stream, response)
+            response.complete()
         except RuntimeApiError:
-            stream.abort()
+            response.abort()
             raise
         except Exception as error:  # the handler's failure is the invocation's result
-            if stream.state is StreamState.ENDED:  # the response was whole: only log it
-                log_error(error_payload(error, invocation.request_id), self._config.log_format)
+            if response.state is StreamState.ENDED:  # the response was whole: only log it
+                log_error(error_payload(error, invocation.request_id))
                 return
-            stream.fail(error)
-        failure = stream.failure
-        if failure is None:
-            return
-        if stream.started:  # already reported in the trailers; keep it in the log too
-            log_error(error_payload(failure, invocation.request_id), self._config.log_format)
-        else:
+            response.record(error)
+        self._conclude(invocation, response)
+
+    def _conclude(self, invocation: Invocation, response: Response) -> None:
+        """Report the stream's outcome: ``/error`` if nothing was sent, else log it."""
+        failure = response.failure
+        if failure is not None and not response.started:
             self._report(invocation, failure)
+            return
+        if failure is not None and not isinstance(failure, StreamInterrupted):
+            log_error(error_payload(failure, invocation.request_id))  # also in the trailers
+        if response.answer is not None:
+            _log_refusal("streamed response", response.answer)
 
     def _report(self, invocation: Invocation, error: BaseException) -> None:
         payload = error_payload(error, invocation.request_id)
-        log_error(payload, self._config.log_format)
+        log_error(payload)
         body, _ = marshal_result(payload)
         cause, _ = marshal_result(xray_cause(error))
-        self._client.post_error(
-            invocation.request_id,
-            error_type(error),
-            body,
-            cause,
-            timeout=reply_timeout(invocation.deadline_ms),
+        self._settle(
+            "error report",
+            lambda: self._client.post_error(invocation, error_type(error), body, cause),
         )
 
-
-def _call_node_style(
-    function: Callable[..., object], event: object, stream: ResponseStream, context: object
-) -> None:
-    result = function(event, stream, context)
-    if isinstance(result, Awaitable):
-        result = aio.run(result)
-    pending = stream.take_pending()
-    if pending is not None:  # pipeline(async source, stream) returned without being awaited
-        aio.run(pending)
-    elif result is not None:
-        runtime_log("WARNING", "streaming handlers ignore return values; write to the stream")
-
-
-def _write_all(chunks: object, stream: ResponseStream) -> None:
-    """Write what an ``(event, context)`` streaming handler produced."""
-    if chunks is None:
-        return
-    if isinstance(chunks, str | bytes | bytearray | memoryview):
-        stream.write(chunks)
-    elif isinstance(chunks, AsyncIterable):
-        aio.run(_write_async(chunks, stream))
-    elif isinstance(chunks, Iterable):
+    @staticmethod
+    def _settle(what: str, post: Callable[[], HttpResponse]) -> None:
         try:
-            for chunk in chunks:
-                _put(chunk, stream)
-        finally:
-            close = getattr(chunks, "close", None)
-            if close is not None:  # run the generator's finally blocks if we stopped early
-                close()
-    else:
-        raise FaultError(
-            "a streaming handler(event, context) must yield chunks (bytes or str); "
-            f"it returned {type(chunks).__name__}",
-            error_type="Runtime.MalformedStreamingHandler",
-        )
+            answer = post()
+        except AnswerLost as lost:
+            _log_refusal(what, lost)
+            return
+        if not 200 <= answer.status < 300:
+            _log_refusal(what, answer)
 
 
-async def _write_async(chunks: AsyncIterable[object], stream: ResponseStream) -> None:
-    try:
-        async for chunk in chunks:
-            _put(chunk, stream)
-    finally:
-        aclose = getattr(chunks, "aclose", None)
-        if aclose is not None:
-            await aclose()
+def _log_refusal(what: str, answer: HttpResponse | AnswerLost) -> None:
+    if isinstance(answer, AnswerLost):
+        if answer.answer is None:
+            runtime_log("ERROR", f"the {what} did not reach Lambda: {answer}")
+            return
+        answer = answer.answer
+    body = answer.body[:500].decode("utf-8", "replace")
+    why = _REFUSALS.get(answer.status, "see Lambda's answer")
+    runtime_log("ERROR", f"Lambda refused the {what} with {answer.status}: {why}. {body}")
 
 
-def _put(chunk: object, stream: ResponseStream) -> None:
-    if isinstance(chunk, HttpMetadata):
-        if stream.state is not StreamState.READY:
-            raise InvalidStreamingOperation(
-                "HttpMetadata was yielded after the first chunk; yield it first"
-            )
-        HttpResponseStream.from_stream(stream, chunk)
-    else:
-        stream.write(chunk)  # type: ignore[arg-type]  # write() names the type it refuses
+def _is_rest_api_event(event: object) -> bool:
+    """An API Gateway REST proxy event (payload 1.0): those need an HTTP prelude to stream.
+
+    API Gateway "response transfer mode" docs: the integration must send the metadata and
+    the 8-NUL delimiter first,
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/response-transfer-mode.html
+    """
+    if not isinstance(event, dict) or "httpMethod" not in event or "resource" not in event:
+        return False
+    context = event.get("requestContext")
+    return isinstance(context, dict) and "apiId" in context and event.get("version") != "2.0"

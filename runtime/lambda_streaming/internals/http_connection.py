@@ -8,6 +8,7 @@ sends (Content-Length, chunked, or read-until-close) and rejects anything else l
 
 from __future__ import annotations
 
+import select
 import socket
 
 TYPE_CHECKING = False
@@ -23,6 +24,10 @@ MAX_HEAD_LINE = 64 * 1024
 
 class HttpConnectionError(OSError):
     """The peer closed the connection, answered malformed HTTP, or the socket failed."""
+
+
+class ClosedBeforeAnswer(HttpConnectionError):
+    """The peer closed the connection before the first byte of its answer."""
 
 
 class HttpResponse:
@@ -60,6 +65,24 @@ class HttpConnection:
     @property
     def is_open(self) -> bool:
         return self._sock is not None
+
+    def drop_if_closed_by_peer(self) -> bool:
+        """Close a kept-alive connection the server has closed meanwhile; True if it did.
+
+        A server may close an idle keep-alive connection at any time (RFC 9112, section 9.5).
+        The Runtime API never sends unasked, so an idle connection that is readable has been
+        closed (end of file) or reset: one zero-timeout ``select`` tells, consuming nothing.
+        """
+        sock = self._sock
+        if sock is None:
+            return False
+        try:
+            readable = select.select((sock,), (), (), 0)[0]
+        except (OSError, ValueError):
+            readable = [sock]
+        if readable:
+            self.close()
+        return bool(readable)
 
     def open(self) -> None:
         if self._sock is not None:
@@ -116,7 +139,13 @@ class HttpConnection:
         if self._sock.gettimeout() != timeout:  # settimeout() is an ioctl; skip it if unchanged
             self._sock.settimeout(timeout)
         reader = self._reader
-        status = _parse_status(_read_line(reader))
+        try:
+            first = reader.readline(MAX_HEAD_LINE)
+        except ConnectionResetError:
+            first = b""
+        if not first:
+            raise ClosedBeforeAnswer("the connection closed before the answer began")
+        status = _parse_status(_check_line(first))
         headers: dict[str, str] = {}
         while line := _read_line(reader):
             name, sep, value = line.partition(b":")
@@ -141,7 +170,10 @@ def _skip(buffers: Sequence[Buffer], count: int) -> list[Buffer]:
 
 
 def _read_line(reader: BinaryIO) -> bytes:
-    line = reader.readline(MAX_HEAD_LINE)
+    return _check_line(reader.readline(MAX_HEAD_LINE))
+
+
+def _check_line(line: bytes) -> bytes:
     if not line.endswith(b"\n"):
         if len(line) >= MAX_HEAD_LINE:
             raise HttpConnectionError("response header line too long")

@@ -71,6 +71,75 @@ def _configure_root_logger(config: RuntimeConfig) -> None:
     root.addHandler(handler)
 
 
+_LEVELS = {"TRACE": 5, "DEBUG": 10, "INFO": 20, "WARN": 30, "WARNING": 30, "ERROR": 40, "FATAL": 50}
+_JSON_TIME = "%Y-%m-%dT%H:%M:%SZ"  # awslambdaric's, so every JSON record reads alike
+
+
+class _Sink:
+    """How the runtime's own records are written: set once from the config by ``configure``."""
+
+    __slots__ = ("json", "threshold")
+
+    def __init__(self) -> None:
+        self.json = False
+        self.threshold = 0
+
+
+_sink = _Sink()
+
+
+def configure(log_format: str, log_level: str | None) -> None:
+    """Honour ``AWS_LAMBDA_LOG_FORMAT`` and ``AWS_LAMBDA_LOG_LEVEL`` for the runtime's lines.
+
+    Lambda docs, "Configuring advanced logging controls":
+    https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-advanced.html
+    """
+    _sink.json = log_format == "JSON"
+    _sink.threshold = _LEVELS.get((log_level or "").upper(), 0)
+
+
 def runtime_log(level: str, message: str) -> None:
-    """One line from the runtime itself, in the function's log."""
-    sys.stdout.write(f"[{level}]\t{request_id.get()}\t{message}\n")
+    """One record from the runtime itself, in the function's log, with the request id."""
+    if _LEVELS.get(level, 0) >= _sink.threshold:
+        _write(level, {"message": message})
+
+
+def log_error(payload: dict[str, object]) -> None:
+    """A failure, as awslambdaric logs it: its payload already carries the request id."""
+    if _sink.json:
+        _write("ERROR", payload)
+        return
+    description = "[ERROR]"
+    if payload["errorType"]:
+        description += f" {payload['errorType']}"
+    if payload["errorMessage"]:
+        description += f"{':' if payload['errorType'] else ''} {payload['errorMessage']}"
+    lines = [description, "Traceback (most recent call last):"]
+    stack = payload["stackTrace"]
+    assert isinstance(stack, list)
+    for element in stack:
+        lines.extend(_nbsp_indent(line) for line in str(element).splitlines())
+    # Carriage returns keep a multi-line error in one CloudWatch record, as awslambdaric does.
+    sys.stdout.write("\r".join(lines) + "\n")
+
+
+def _write(level: str, fields: dict[str, object]) -> None:
+    if not _sink.json:
+        message = fields["message"]
+        sys.stdout.write(f"[{level}]\t{request_id.get()}\t{message}\n")
+        return
+    import json
+    import time
+
+    record = {"timestamp": time.strftime(_JSON_TIME, time.gmtime()), "level": level, **fields}
+    record.setdefault("requestId", request_id.get())
+    tenant = tenant_id.get()
+    if tenant is not None:
+        record.setdefault("tenantId", tenant)
+    # One line per record: json.dumps escapes every line break inside the values.
+    sys.stdout.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+
+
+def _nbsp_indent(line: str) -> str:
+    stripped = line.lstrip(" ")
+    return "\u00a0" * (len(line) - len(stripped)) + stripped

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .runtime_api import Invocation, RuntimeApiClient
 
 TRACE_ID_ENV = "_X_AMZN_TRACE_ID"
+_TRACE_ID_KEY = os.environ.encodekey(TRACE_ID_ENV)
 
 
 def run(
@@ -42,9 +43,14 @@ def run(
 
 def _expose_trace_id(trace_id: str | None) -> None:
     # "You can set _X_AMZN_TRACE_ID for custom runtimes using the Lambda-Runtime-Trace-Id
-    # response header" (Lambda docs). Deleting it when absent keeps a previous invocation's
-    # trace from leaking into this one, as every official runtime client does.
+    # response header" (Lambda docs, runtimes-custom.html). Deleting it when absent keeps a
+    # previous invocation's trace from leaking into this one, as every official runtime client
+    # does. Only os.environ's own mapping is updated: os.environ[...] = ... would also call
+    # setenv(3), and glibc never frees a replaced value, so a new trace id per invocation grows
+    # the process by ~144 bytes each time. Code that reads os.environ / os.getenv (the X-Ray
+    # SDK, OpenTelemetry) sees the id; native code calling getenv(3) and child processes do not.
+    data = os.environ._data  # type: ignore[attr-defined]  # see above
     if trace_id:
-        os.environ[TRACE_ID_ENV] = trace_id
+        data[_TRACE_ID_KEY] = os.environ.encodevalue(trace_id)
     else:
-        os.environ.pop(TRACE_ID_ENV, None)
+        data.pop(_TRACE_ID_KEY, None)

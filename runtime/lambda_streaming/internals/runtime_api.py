@@ -1,14 +1,20 @@
 """The Lambda Runtime API, client side: ``/next``, ``/response``, ``/error``, ``/init/error``.
 
 Knows paths, header names and the order of calls; knows nothing of handlers, JSON events or
-logging. Paths and headers: Lambda docs "Using the Lambda runtime API for custom runtimes".
+logging. Paths and headers: "Using the Lambda runtime API for custom runtimes",
+https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html
+
+What ends the process and what does not: only a Runtime API that cannot be reached for
+``/next``, or that takes an answer and never replies, raises ``RuntimeApiError``. Any HTTP
+status Lambda gives to an answer (413 too large, 410 too late, 400 ...) is returned to the
+caller to log, and the loop carries on, as AWS's own clients do.
 """
 
 from __future__ import annotations
 
 import time
 
-from .http_connection import HttpConnection, HttpConnectionError, resolve
+from .http_connection import ClosedBeforeAnswer, HttpConnection, HttpConnectionError, resolve
 from .wire import LAST_CHUNK, STREAMING_HEADERS, chunk_frame, last_chunk, request_head
 
 TYPE_CHECKING = False
@@ -23,11 +29,16 @@ INIT_ERROR_PATH = f"{API_VERSION}/runtime/init/error"
 
 ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
 XRAY_ERROR_CAUSE_HEADER = "Lambda-Runtime-Function-XRay-Error-Cause"
+# A per-invoke nonce Lambda sends on /next since July 2026; every answer for that invocation
+# echoes it unchanged (as awslambdaric 4.2 and the other AWS runtime clients do).
+INVOCATION_ID_HEADER = "Lambda-Runtime-Invocation-Id"
 # Go's runtime client drops the X-Ray cause above 1 MiB; Lambda would reject the request.
 MAX_XRAY_CAUSE_BYTES = 1024 * 1024
 # How long to wait for Lambda's answer to a post beyond the invocation's deadline: past it the
 # sandbox is being torn down anyway, so waiting longer could only hang a broken local setup.
 REPLY_GRACE_SECONDS = 5.0
+# After a failed send on a stream, how long to look for the status Lambda may have sent first.
+EARLY_ANSWER_SECONDS = 1.0
 
 
 def reply_timeout(deadline_ms: int) -> float:
@@ -36,15 +47,27 @@ def reply_timeout(deadline_ms: int) -> float:
 
 
 class RuntimeApiError(Exception):
-    """The Runtime API was unreachable, broke the connection, or answered unexpectedly.
+    """The Runtime API cannot be reached, or took an answer and never replied.
 
     The process cannot serve invocations without it: ``__main__`` logs this and exits non-zero,
     which is what Lambda expects of a runtime that lost its API.
     """
 
 
+class AnswerLost(Exception):
+    """An answer (buffered or streamed) broke off before Lambda took it whole.
+
+    ``answer`` is Lambda's reply when one arrived (e.g. 413 once a stream passed the size cap),
+    else ``None`` (the connection broke with no reply).
+    """
+
+    def __init__(self, message: str, answer: HttpResponse | None) -> None:
+        super().__init__(message)
+        self.answer = answer
+
+
 class Invocation:
-    """One event from ``GET /next``: the headers of docs §1.2 and the raw body."""
+    """One event from ``GET /next``: the headers of the docs' "Next invocation" and the body."""
 
     __slots__ = (
         "body",
@@ -53,6 +76,7 @@ class Invocation:
         "content_type",
         "deadline_ms",
         "function_arn",
+        "invocation_id",
         "request_id",
         "tenant_id",
         "trace_id",
@@ -70,6 +94,7 @@ class Invocation:
             )
         self.request_id = request_id
         self.deadline_ms = int(deadline)
+        self.invocation_id = headers.get("lambda-runtime-invocation-id")
         self.function_arn = headers.get("lambda-runtime-invoked-function-arn")
         self.trace_id = headers.get("lambda-runtime-trace-id")
         self.client_context = headers.get("lambda-runtime-client-context")
@@ -77,6 +102,10 @@ class Invocation:
         self.tenant_id = headers.get("lambda-runtime-aws-tenant-id")
         self.content_type = headers.get("content-type", "application/json")
         self.body = body
+
+    def answer_headers(self) -> tuple[tuple[str, str], ...]:
+        """Headers every answer for this invocation carries: the nonce, when Lambda sent one."""
+        return () if self.invocation_id is None else ((INVOCATION_ID_HEADER, self.invocation_id),)
 
 
 class RuntimeApiClient:
@@ -103,46 +132,54 @@ class RuntimeApiClient:
     def next_invocation(self) -> Invocation:
         """Long-poll for the next event. No timeout, as the docs require."""
         response = self._exchange("GET", NEXT_PATH, (), b"", timeout=None)
+        if response.status != 200:
+            detail = response.body[:500].decode("utf-8", "replace")
+            raise RuntimeApiError(
+                f"GET {NEXT_PATH}: the Runtime API answered {response.status}: {detail}"
+            )
         return Invocation(response.headers, response.body)
 
-    def post_response(
-        self, request_id: str, body: bytes, content_type: str, *, timeout: float | None
-    ) -> HttpResponse:
-        """Send a whole (buffered) response. Returns Lambda's answer: 202, or 413 when too big."""
-        headers = (("Content-Type", content_type), ("Content-Length", str(len(body))))
-        path = _invocation_path(request_id, "response")
-        return self._exchange("POST", path, headers, body, timeout=timeout, accept=(413,))
-
-    def post_error(
-        self,
-        request_id: str,
-        error_type: str,
-        payload: bytes,
-        xray_cause: bytes | None,
-        *,
-        timeout: float | None,
-    ) -> None:
-        """Report an invocation error; only legal before any response byte was sent."""
-        path = _invocation_path(request_id, "error")
-        self._exchange(
-            "POST", path, _error_headers(error_type, payload, xray_cause), payload, timeout=timeout
+    def post_response(self, invocation: Invocation, body: bytes, content_type: str) -> HttpResponse:
+        """Send a whole (buffered) response; returns Lambda's answer (202, or 413 when too big)."""
+        headers = (
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(body))),
+            *invocation.answer_headers(),
+        )
+        path = _invocation_path(invocation.request_id, "response")
+        return self._exchange(
+            "POST", path, headers, body, timeout=reply_timeout(invocation.deadline_ms)
         )
 
-    def post_init_error(self, error_type: str, payload: bytes) -> None:
+    def post_error(
+        self, invocation: Invocation, error_type: str, payload: bytes, xray_cause: bytes | None
+    ) -> HttpResponse:
+        """Report an invocation error; only legal before any response byte was sent."""
+        headers = (*_error_headers(error_type, payload, xray_cause), *invocation.answer_headers())
+        path = _invocation_path(invocation.request_id, "error")
+        return self._exchange(
+            "POST", path, headers, payload, timeout=reply_timeout(invocation.deadline_ms)
+        )
+
+    def post_init_error(self, error_type: str, payload: bytes) -> HttpResponse:
         """Report a failed initialisation; the process should exit afterwards."""
         headers = _error_headers(error_type, payload, None)
-        self._exchange("POST", INIT_ERROR_PATH, headers, payload, timeout=5.0)
+        return self._exchange("POST", INIT_ERROR_PATH, headers, payload, timeout=5.0)
 
-    def open_stream(self, request_id: str, content_type: str) -> StreamingResponse:
+    def open_stream(self, invocation: Invocation, content_type: str) -> StreamingResponse:
         """Prepare ``POST /response`` in streaming mode on a fresh connection.
 
         Nothing is sent yet: the request head leaves with the first chunk, in the same syscall.
         """
-        path = _invocation_path(request_id, "response")
+        path = _invocation_path(invocation.request_id, "response")
         connection = HttpConnection(self._family, self._sockaddr)
-        headers = (*STREAMING_HEADERS, ("Content-Type", content_type))
+        headers = (
+            *STREAMING_HEADERS,
+            ("Content-Type", content_type),
+            *invocation.answer_headers(),
+        )
         head = request_head("POST", path, self.address, headers)
-        return StreamingResponse(connection, path, head)
+        return StreamingResponse(connection, path, head, reply_timeout(invocation.deadline_ms))
 
     def close(self) -> None:
         self._connection.close()
@@ -155,55 +192,68 @@ class RuntimeApiClient:
         body: bytes,
         *,
         timeout: float | None,
-        accept: tuple[int, ...] = (),
     ) -> HttpResponse:
         head = request_head(method, path, self.address, headers)
         connection = self._connection
+        # A server may close an idle keep-alive connection (RFC 9112, section 9.5): if it did,
+        # this request goes on a fresh one before any byte of it is sent.
+        reused = connection.is_open and not connection.drop_if_closed_by_peer()
         try:
-            # A keep-alive connection may have been closed by the server while we were frozen
-            # between invocations; retrying once on a fresh one is safe because nothing was read.
             try:
                 connection.send(head, body)
-            except (BrokenPipeError, ConnectionResetError):
+                return connection.read_response(timeout)
+            except (ClosedBeforeAnswer, BrokenPipeError):
+                # Closed in the instant between the check and the send. Only a GET is sent
+                # again: a POST's body may have been read, and answering twice is not allowed.
+                if not reused or method != "GET":
+                    raise
                 connection.close()
                 connection.send(head, body)
-            response = connection.read_response(timeout)
+                return connection.read_response(timeout)
         except (OSError, HttpConnectionError) as error:
             connection.close()
-            raise RuntimeApiError(
-                f"{method} {path} to the Runtime API at {self.address} failed: {_describe(error)}"
-            ) from error
-        return _check(method, path, response, accept)
+            if isinstance(error, TimeoutError) or method == "GET" or path == INIT_ERROR_PATH:
+                raise RuntimeApiError(
+                    f"{method} {path} to the Runtime API at {self.address} failed: "
+                    f"{_describe(error)}"
+                ) from error
+            # An answer that could not be delivered: the caller logs it and the loop goes on;
+            # the next GET /next tells whether the Runtime API is still there.
+            raise AnswerLost(f"{method} {path} failed: {_describe(error)}", None) from error
 
 
 class StreamingResponse:
     """The wire half of a streamed response: chunks out, then the last chunk, then the 202."""
 
-    __slots__ = ("_connection", "_head", "_path")
+    __slots__ = ("_connection", "_head", "_path", "_timeout")
 
-    def __init__(self, connection: HttpConnection, path: str, head: bytes) -> None:
+    def __init__(self, connection: HttpConnection, path: str, head: bytes, timeout: float) -> None:
         self._connection = connection
         self._path = path
         self._head: bytes | None = head
+        self._timeout = timeout
 
-    def send_chunk(self, data: bytes | bytearray | memoryview) -> None:
+    def send(self, data: bytes | bytearray | memoryview) -> None:
         """One HTTP chunk per call, sent at once. Empty data sends only a pending head."""
         frame = chunk_frame(data)
         if frame or self._head is not None:
             self._send(frame)
 
-    def finish(self, trailers: tuple[tuple[str, str], ...], *, timeout: float | None) -> None:
-        """Send the last chunk (with trailers if any), read Lambda's answer, close."""
+    def finish(self, trailers: tuple[tuple[str, str], ...]) -> HttpResponse:
+        """Send the last chunk (with trailers if any), read and return Lambda's answer, close."""
         try:
             self._send((last_chunk(trailers) if trailers else LAST_CHUNK,))
-            response = self._connection.read_response(timeout)
-        except (OSError, HttpConnectionError) as error:
+            return self._connection.read_response(self._timeout)
+        except TimeoutError as error:
             raise RuntimeApiError(
-                f"POST {self._path} (streaming) failed: {_describe(error)}"
+                f"POST {self._path} (streaming): no answer before the invocation's deadline"
+            ) from error
+        except (OSError, HttpConnectionError) as error:
+            raise AnswerLost(
+                f"POST {self._path} (streaming) failed: {_describe(error)}", None
             ) from error
         finally:
             self._connection.close()
-        _check("POST", self._path, response, ())
 
     def abort(self) -> None:
         """Drop the connection without a last chunk (Lambda sees a truncated response)."""
@@ -216,10 +266,18 @@ class StreamingResponse:
         try:
             self._connection.send(*buffers)
         except OSError as error:
+            # Lambda stops reading a response it refuses (over the size cap, past the deadline)
+            # and may answer before it resets: read that answer if it is there.
+            answer = self._early_answer()
             self._connection.close()
-            raise RuntimeApiError(
-                f"POST {self._path} (streaming) failed: {_describe(error)}"
-            ) from error
+            reason = f"the Runtime API answered {answer.status}" if answer else _describe(error)
+            raise AnswerLost(f"POST {self._path} (streaming) failed: {reason}", answer) from error
+
+    def _early_answer(self) -> HttpResponse | None:
+        try:
+            return self._connection.read_response(EARLY_ANSWER_SECONDS)
+        except (OSError, HttpConnectionError):
+            return None
 
 
 def _invocation_path(request_id: str, endpoint: str) -> str:
@@ -237,13 +295,6 @@ def _error_headers(
     if xray_cause is not None and len(xray_cause) < MAX_XRAY_CAUSE_BYTES:
         headers.append((XRAY_ERROR_CAUSE_HEADER, xray_cause.decode("latin-1")))
     return tuple(headers)
-
-
-def _check(method: str, path: str, response: HttpResponse, accept: tuple[int, ...]) -> HttpResponse:
-    if 200 <= response.status < 300 or response.status in accept:
-        return response
-    detail = response.body[:500].decode("utf-8", "replace")
-    raise RuntimeApiError(f"{method} {path}: the Runtime API answered {response.status}: {detail}")
 
 
 def _describe(error: BaseException) -> str:
