@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Awaitable
 
 from .api.errors import error_type
-from .internals import logs
+from .api.streamify import StreamingHandler
+from .internals import aio, logs
 from .internals.config import RUNTIME_API_ENV, ConfigError, RuntimeConfig, log_settings
 from .internals.dispatch import Dispatcher
 from .internals.failures import error_payload
@@ -44,7 +46,12 @@ def _serve(client: RuntimeApiClient, config: RuntimeConfig) -> int:
     _set_import_path(config)
     try:
         handler = load_handler(config.handler)
-    except Exception as error:  # anything the handler's module raises while importing
+        on_init = getattr(handler, "on_init", None)  # streamify_response(on_init=...)
+        if on_init is not None and isinstance(handler, StreamingHandler):
+            result = on_init()
+            if isinstance(result, Awaitable):
+                aio.run(result)
+    except Exception as error:  # anything the handler's module or its set-up raises
         return _init_failed(client, error)
     logging_bridge = logs.LoggingBridge(config)
     logging_bridge.sync()

@@ -34,14 +34,26 @@ _CO_GENERATOR = 0x20
 class StreamingHandler:
     """A handler marked by ``streamify_response``; still callable as the original function."""
 
-    __slots__ = ("__dict__", "content_type", "function", "rest_api_prelude", "takes_stream")
+    __slots__ = (
+        "__dict__",
+        "content_type",
+        "function",
+        "on_init",
+        "rest_api_prelude",
+        "takes_stream",
+    )
 
     def __init__(
-        self, function: Callable[..., object], content_type: str | None, rest_api_prelude: bool
+        self,
+        function: Callable[..., object],
+        content_type: str | None,
+        rest_api_prelude: bool,
+        on_init: Callable[[], object] | None,
     ) -> None:
         self.function = function
         self.content_type = content_type
         self.rest_api_prelude = rest_api_prelude
+        self.on_init = on_init
         self.takes_stream = _takes_stream(function)
         functools.update_wrapper(self, function)
 
@@ -50,12 +62,22 @@ class StreamingHandler:
 
 
 @overload
-def streamify_response(function: Callable[..., object], /) -> StreamingHandler: ...
+def streamify_response(
+    function: Callable[..., object],
+    /,
+    *,
+    content_type: str | None = None,
+    rest_api_prelude: bool = True,
+    on_init: Callable[[], object] | None = None,
+) -> StreamingHandler: ...
 
 
 @overload
 def streamify_response(  # noqa: F811  # ruff does not see the run-time stand-in as overload
-    *, content_type: str | None = None, rest_api_prelude: bool = True
+    *,
+    content_type: str | None = None,
+    rest_api_prelude: bool = True,
+    on_init: Callable[[], object] | None = None,
 ) -> Callable[[Callable[..., object]], StreamingHandler]: ...
 
 
@@ -65,6 +87,7 @@ def streamify_response(  # noqa: F811
     *,
     content_type: str | None = None,
     rest_api_prelude: bool = True,
+    on_init: Callable[[], object] | None = None,
 ) -> StreamingHandler | Callable[[Callable[..., object]], StreamingHandler]:
     """Mark ``function`` as a streaming handler; usable bare or with options.
 
@@ -72,7 +95,10 @@ def streamify_response(  # noqa: F811
     API Gateway REST ``STREAM`` integrations require HTTP metadata before the body: for their
     events, a handler that sets none gets status 200 with its content type, unless
     ``rest_api_prelude=False`` (then the handler must send its own, or API Gateway fails the
-    request).
+    request). ``on_init`` runs once during Lambda's init when this is the function's handler,
+    after its module is imported and on the event loop async handlers run on (an ``async def``
+    is awaited there); its failure is the function's init error. Use it for set-up bound to
+    that loop, such as an ASGI app's lifespan startup.
 
     >>> @streamify_response
     ... def handler(event, response_stream, context):
@@ -83,8 +109,8 @@ def streamify_response(  # noqa: F811
     ...     yield "data: hello\\n\\n"
     """
     if function is None:
-        return lambda inner: StreamingHandler(inner, content_type, rest_api_prelude)
-    return StreamingHandler(function, content_type, rest_api_prelude)
+        return lambda inner: StreamingHandler(inner, content_type, rest_api_prelude, on_init)
+    return StreamingHandler(function, content_type, rest_api_prelude, on_init)
 
 
 def _takes_stream(function: Callable[..., object]) -> bool:

@@ -100,7 +100,10 @@ def asgi_handler(
         raise RuntimeError("the ASGI application returned without completing its response")
 
     handler.__qualname__ = handler.__name__ = f"asgi_handler({_name(app)})"
-    return streamify_response(handler)
+    # Under the runtime, startup runs during Lambda's init on the handlers' event loop, and its
+    # failure is the init error; where nothing runs on_init, before the first request.
+    startup = None if app_lifespan.ready else app_lifespan.startup
+    return streamify_response(handler, on_init=startup)
 
 
 def _check_app(app: object) -> None:

@@ -7,9 +7,11 @@ session manager and its task group) belongs to the loop that serves the requests
 
 Does not: serve requests (``cycle.py``).
 
-When it runs: startup completes before the first request is handled (the loop a handler runs
-on exists only from the first invocation on), so a failing startup fails that invocation,
-and the next invocation tries again, as Lambda re-runs a failed init. Shutdown runs when
+When it runs: under this runtime, during Lambda's init (``streamify_response(on_init=...)``), on the
+event loop the handlers then run on; a failing startup is the function's init error
+(``/init/error``), and Lambda starts a new environment. Where nothing runs the init hooks (the
+module imported by a test), startup completes before the first request instead, and a failed
+startup fails that request and is tried again by the next. Shutdown runs when
 Lambda sends SIGTERM, which it does only when an extension is registered, with about 300 ms to
 spare (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-shutdown);
 otherwise never.

@@ -1,5 +1,6 @@
 """Lifespan on the real runtime (runtime/bootstrap) against a loopback Runtime API: startup once
-per process before the first request, its failure reported and retried, shutdown on SIGTERM."""
+per process during init (streamify_response(on_init=...)), its failure the init error, shutdown on
+SIGTERM."""
 
 from __future__ import annotations
 
@@ -55,18 +56,18 @@ def test_startup_runs_once_and_shutdown_runs_on_sigterm(
     assert code == -signal.SIGTERM, output
 
 
-def test_a_failed_startup_fails_that_invocation_and_the_next_one_starts_again(
+def test_a_failed_startup_is_the_functions_init_error(
     api: FakeRuntimeApi, start_runtime, tmp_path: Path
 ) -> None:
     log = tmp_path / "lifespan.log"
-    first, second = api.push(EVENT), api.push(EVENT)
+    api.push(EVENT)
     runtime = start_runtime("lifespan_apps.flaky", env=_env(log))
-    (error,) = api.wait_for("POST", f"/{first}/error")
+    (error,) = api.wait_for("POST", "/runtime/init/error")
     assert error.header("lambda-runtime-function-error-type") == "Function.LifespanStartupFailed"
     assert error.json["errorMessage"] == "database unreachable"
-    (response,) = api.wait_for("POST", f"/{second}/response")
-    assert response.body.split(NUL8, 1)[1] == b"started on the second try"
-    runtime.stop()
+    code, _ = runtime.wait()
+    assert code == 1
+    assert not [r for r in api.requests if r.target.endswith("/next")]  # failed before /next
 
 
 def test_an_app_without_lifespan_serves_in_auto_mode_and_fails_in_on_mode(
@@ -82,8 +83,8 @@ def test_an_app_without_lifespan_serves_in_auto_mode_and_fails_in_on_mode(
 def test_lifespan_on_reports_an_app_that_cannot_start(
     api: FakeRuntimeApi, start_runtime, tmp_path: Path
 ) -> None:
-    request_id = api.push(EVENT)
+    api.push(EVENT)
     runtime = start_runtime("lifespan_apps.strict_no_lifespan", env=_env(tmp_path / "log"))
-    (error,) = api.wait_for("POST", f"/{request_id}/error")
+    (error,) = api.wait_for("POST", "/runtime/init/error")
     assert error.json["errorMessage"] == "AssertionError: this app knows only HTTP"
-    runtime.stop()
+    assert runtime.wait()[0] == 1
