@@ -32,7 +32,15 @@ from emulator.http_connection import (
     RequestTimeout,
     reason_phrase,
 )
-from emulator.listener import EXHAUSTED, NO_TIMEOUTS, TRANSIENT, AcceptBackoff, Limits, Rejecter
+from emulator.listener import (
+    EXHAUSTED,
+    NO_TIMEOUTS,
+    TRANSIENT,
+    AcceptBackoff,
+    Limits,
+    Rejecter,
+    release_memory,
+)
 
 __all__ = [
     "BodyError",
@@ -48,6 +56,7 @@ log = logging.getLogger(__name__)
 
 _DRAIN_LIMIT = 64 * 1024  # unread request body we read and drop to keep a connection alive
 _DRAIN_TIMEOUT = 5.0
+_IDLE_SECONDS = 1.0  # no new connection for this long, none open: give freed memory back
 
 
 Handler = Callable[[Exchange], None]
@@ -85,6 +94,8 @@ class HttpServer:
         self._lock = threading.Lock()
         self._closed = False
         self._rejecter: Rejecter | None = None  # started on the first connection over the cap
+        self._trim_pending = False
+        self._listener.settimeout(_IDLE_SECONDS)  # accept() wakes when idle, to trim memory
         self._backoff = AcceptBackoff(name)
         self._thread = threading.Thread(
             target=self._accept_loop, name=f"{name}-accept", daemon=True
@@ -117,6 +128,9 @@ class HttpServer:
         while not self._closed:
             try:
                 sock, peer = self._listener.accept()
+            except TimeoutError:
+                self._release_memory_if_idle()
+                continue
             except OSError as error:
                 if self._closed:
                     return
@@ -128,7 +142,15 @@ class HttpServer:
                 log.exception("%s: accept failed; no longer accepting", self._name)
                 return
             self._backoff.succeeded()
+            sock.settimeout(None)  # accepted sockets inherit the listener's timeout
             self._admit(sock, peer)
+
+    def _release_memory_if_idle(self) -> None:
+        with self._lock:
+            due = self._trim_pending and not self._connections
+            self._trim_pending = False
+        if due:
+            release_memory()
 
     def _admit(self, sock: socket.socket, peer: tuple[str, int]) -> None:
         """Serve ``sock`` on its own thread, or answer 503 when at the connection cap."""
@@ -169,6 +191,8 @@ class HttpServer:
         connection.close()
         with self._lock:
             self._connections.discard(connection)
+            if not self._connections:
+                self._trim_pending = True  # the accept loop gives memory back when idle
 
     def _serve(self, connection: Connection) -> None:
         try:

@@ -13,6 +13,8 @@ door) behaves the same under abuse:
 """
 
 import contextlib
+import ctypes
+import ctypes.util
 import errno
 import logging
 import selectors
@@ -92,6 +94,28 @@ class AcceptBackoff:
             log.warning("%s: accepting again after %d failed attempts", self._name, self._failures)
         self._failures = 0
         self._pause = 0.0
+
+
+def _load_malloc_trim() -> "ctypes._NamedFuncPointer | None":
+    name = ctypes.util.find_library("c")
+    try:
+        return ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to do
+        return None
+
+
+_malloc_trim = _load_malloc_trim()
+
+
+def release_memory() -> None:
+    """Give freed heap memory back to the system (glibc ``malloc_trim``; elsewhere nothing).
+
+    Every connection has its own thread, and glibc gives busy threads their own malloc arenas,
+    which keep what they freed: after a burst of 200 clients the process stayed ~15 % bigger
+    for good. ``HttpServer``'s accept loop calls this once it has been idle for a second.
+    """
+    if _malloc_trim is not None:
+        _malloc_trim(0)
 
 
 class Rejecter:
