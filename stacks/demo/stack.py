@@ -1,4 +1,4 @@
-"""The demo stack: the reference article's five Bedrock functions, each a StreamingPythonFunction.
+"""The demo stack: the article's five Bedrock functions and two more, each StreamingPythonFunction.
 
 | construct       | handler                  | URL mode        | shows                           |
 |-----------------|--------------------------|-----------------|---------------------------------|
@@ -8,6 +8,7 @@
 | StreamSse       | stream_sse.handler       | RESPONSE_STREAM | the same as Server-Sent Events  |
 | StreamLangchain | stream_langchain.handler | RESPONSE_STREAM | LangChain's streamed answer     |
 | FastapiApp      | fastapi_app.handler      | RESPONSE_STREAM | a FastAPI app via asgi_handler  |
+| OpenaiCompat    | openai_compat.handler    | RESPONSE_STREAM | OpenAI API and AI SDK streams   |
 
 Every function may invoke exactly the configured model and nothing else in Bedrock. The stack
 is the only place with outputs (the URLs). app.py reads its settings from CDK context.
@@ -21,6 +22,7 @@ from typing import Any
 
 from aws_cdk import Acknowledgment, CfnOutput, Stack, Validations
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from stacks.bedrock_access import is_inference_profile_id
@@ -38,6 +40,7 @@ DEMO_FUNCTIONS = (
     ("StreamSse", "stream_sse.handler", _STREAM, None),
     ("StreamLangchain", "stream_langchain.handler", _STREAM, "requirements-langchain.txt"),
     ("FastapiApp", "fastapi_app.handler", _STREAM, "requirements-fastapi.txt"),
+    ("OpenaiCompat", "openai_compat.handler", _STREAM, None),
 )
 
 
@@ -110,8 +113,38 @@ class StreamingDemoStack(Stack):
             )
             if function.rest_api is not None:
                 CfnOutput(self, f"{name}RestApiUrl", value=function.rest_api.url)
+            if name == "OpenaiCompat" and settings.public:
+                _require_api_key(self, function)
             self.functions[name] = function
         _acknowledge_demo_choices(self, settings)
+
+
+def _require_api_key(stack: Stack, function: StreamingPythonFunction) -> None:
+    """A public OpenAI-compatible URL asks for a bearer key (lambda_src/api_key.py): a
+    generated one in Secrets Manager, readable by that function only."""
+    secret = secretsmanager.Secret(
+        stack,
+        "OpenaiCompatApiKey",
+        description="Bearer key of the public OpenAI-compatible demo (openai_compat.handler)",
+        generate_secret_string=secretsmanager.SecretStringGenerator(
+            exclude_punctuation=True, password_length=48
+        ),
+    )
+    secret.grant_read(function.function)
+    function.function.add_environment("API_KEY_SECRET_ID", secret.secret_arn)
+    CfnOutput(
+        stack,
+        "OpenaiCompatApiKeySecret",
+        value=secret.secret_arn,
+        description="aws secretsmanager get-secret-value --secret-id <this> gives the API key",
+    )
+    Validations.of(secret).acknowledge(
+        Acknowledgment(
+            id="AwsSolutions::AwsSolutions-SMG4",
+            reason="A demo's key, rotated by deleting and redeploying; a rotation Lambda would "
+            "need the clients' key changed in step anyway.",
+        )
+    )
 
 
 def _acknowledge_demo_choices(stack: Stack, settings: DemoSettings) -> None:

@@ -54,6 +54,7 @@ def test_the_five_article_functions_with_their_url_modes(
         "stream_sse.handler": "RESPONSE_STREAM",
         "stream_langchain.handler": "RESPONSE_STREAM",
         "fastapi_app.handler": "RESPONSE_STREAM",
+        "openai_compat.handler": "RESPONSE_STREAM",
     }
     assert {m["AuthType"] for m in modes.values()} == {"AWS_IAM"}
     assert stack.region == "us-east-1"
@@ -147,6 +148,22 @@ def test_public_demo_is_public_and_says_so(tmp_path: Path) -> None:
         "*", Match.string_like_regexp("anyone on the internet")
     )
     assert len(warnings) == len(DEMO_FUNCTIONS)
+    # The OpenAI-compatible function alone asks for a bearer key, kept in Secrets Manager.
+    (secret,) = resources(template, "AWS::SecretsManager::Secret").values()
+    assert secret["Properties"]["GenerateSecretString"]["ExcludePunctuation"] is True
+    variables = {
+        f["Properties"]["Handler"]: f["Properties"]["Environment"]["Variables"]
+        for f in resources(template, "AWS::Lambda::Function").values()
+    }
+    assert [h for h, v in variables.items() if "API_KEY_SECRET_ID" in v] == [
+        "openai_compat.handler"
+    ]
+    readers = [
+        s
+        for s in policy_statements(template)
+        if "secretsmanager:GetSecretValue" in str(s["Action"])
+    ]
+    assert len(readers) == 1
 
 
 def test_managed_mode_from_context(tmp_path: Path) -> None:
