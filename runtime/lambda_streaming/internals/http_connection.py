@@ -1,25 +1,40 @@
 """One HTTP/1.1 client connection over a plain socket: send bytes, read one response.
 
 Why not ``http.client``: importing it pulls in ``email`` and costs ~16 ms of cold start on these
-machines, and it cannot send trailers. The Runtime API is a loopback HTTP/1.1 server that
-answers small, well-formed responses, so the reader here handles exactly what such a server
-sends (Content-Length, chunked, or read-until-close) and rejects anything else loudly.
+machines, and it cannot send trailers. Why ``_socket`` rather than ``socket``: ``socket.py``
+imports ``selectors`` and builds its enums at import time (~14 M instructions of cold start),
+and its ``makefile`` reader is not needed for answers this small. The Runtime API is a loopback
+HTTP/1.1 server that answers small, well-formed responses, so the reader here handles exactly
+what such a server sends (Content-Length, chunked, or read-until-close) and rejects anything
+else loudly.
+
+System calls per request: one ``sendmsg`` and, usually, one ``recvfrom``. The socket stays in
+blocking mode for good; the bound on a reply wait is a per-connection receive timeout
+(``SO_RCVTIMEO``, set once when the connection opens) checked against the caller's deadline,
+so no request switches the socket between blocking and timeout mode (an ``ioctl`` each way
+and a ``poll`` before every read, as ``socket.settimeout`` does).
 """
 
 from __future__ import annotations
 
-import select
-import socket
+import _socket
+import sys
+from select import select
+from time import monotonic
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from typing import BinaryIO
 
     Buffer = bytes | bytearray | memoryview
 
 # A response head longer than this is not a Runtime API answer.
 MAX_HEAD_LINE = 64 * 1024
+# How long one blocking read may wait before the caller's deadline is checked again. A wait
+# without a deadline (GET /next) just reads again: one wake-up per slice while idle.
+RECEIVE_SLICE_SECONDS = 1
+_RECEIVE_SLICE = RECEIVE_SLICE_SECONDS.to_bytes(8, sys.byteorder) + bytes(8)  # struct timeval
+_RECV_SIZE = 65536
 
 
 class HttpConnectionError(OSError):
@@ -41,26 +56,33 @@ class HttpResponse:
         self.body = body
 
 
-def resolve(host: str, port: int) -> tuple[socket.AddressFamily, tuple[str, int]]:
+def resolve(host: str, port: int) -> tuple[int, tuple[str, int]]:
     """The address family and socket address of ``host:port``, looked up once.
 
-    Each streamed response opens a fresh connection; resolving the name every time would cost
-    a ``getaddrinfo`` (and its IDNA encoding) per invocation.
+    Lambda gives a numeric address (``127.0.0.1:9001``): that needs no ``getaddrinfo``, whose
+    IDNA encoding of the name alone imports ~7 M instructions of codecs at cold start. A name
+    (``localhost``) is looked up once, not per connection.
     """
-    family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    for family in (_socket.AF_INET, _socket.AF_INET6):
+        try:
+            _socket.inet_pton(family, host)
+        except OSError:
+            continue
+        return family, (host, port)
+    family, _, _, _, address = _socket.getaddrinfo(host, port, 0, _socket.SOCK_STREAM)[0]
     return family, (str(address[0]), int(address[1]))
 
 
 class HttpConnection:
     """A lazily opened connection to a resolved address, with ``TCP_NODELAY`` set."""
 
-    __slots__ = ("_reader", "_sock", "address", "family")
+    __slots__ = ("_rest", "_sock", "address", "family")
 
-    def __init__(self, family: socket.AddressFamily, address: tuple[str, int]) -> None:
+    def __init__(self, family: int, address: tuple[str, int]) -> None:
         self.family = family
         self.address = address
-        self._sock: socket.socket | None = None
-        self._reader: BinaryIO | None = None
+        self._sock: _socket.socket | None = None
+        self._rest = b""  # bytes received past the last response (none from a sane server)
 
     @property
     def is_open(self) -> bool:
@@ -77,7 +99,7 @@ class HttpConnection:
         if sock is None:
             return False
         try:
-            readable = select.select((sock,), (), (), 0)[0]
+            readable = select((sock,), (), (), 0)[0]
         except (OSError, ValueError):
             readable = [sock]
         if readable:
@@ -87,25 +109,20 @@ class HttpConnection:
     def open(self) -> None:
         if self._sock is not None:
             return
-        sock = socket.socket(self.family, socket.SOCK_STREAM)
+        sock = _socket.socket(self.family, _socket.SOCK_STREAM)
         try:
             # Each chunk must leave at once: without NODELAY a small chunk after a previous one
             # can wait ~40 ms for a delayed ACK (Nagle).
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
+            sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_RCVTIMEO, _RECEIVE_SLICE)
             sock.connect(self.address)
         except OSError:
             sock.close()
             raise
         self._sock = sock
-        # Buffered: the head is read line by line without a syscall per byte. Nothing can be
-        # buffered past the response, since the server answers only what was asked.
-        self._reader = sock.makefile("rb")
 
     def close(self) -> None:
-        sock, reader = self._sock, self._reader
-        self._sock = self._reader = None
-        if reader is not None:
-            reader.close()
+        sock, self._sock, self._rest = self._sock, None, b""
         if sock is not None:
             sock.close()
 
@@ -127,35 +144,139 @@ class HttpConnection:
             self._send_rest(sock, buffers, sent)
 
     @staticmethod
-    def _send_rest(sock: socket.socket, buffers: Sequence[Buffer], sent: int) -> None:
+    def _send_rest(sock: _socket.socket, buffers: Sequence[Buffer], sent: int) -> None:
         pending = _skip(buffers, sent)
         while pending:
             pending = _skip(pending, sock.sendmsg(pending))
 
     def read_response(self, timeout: float | None = None) -> HttpResponse:
-        """Read one response. ``timeout`` bounds each read; ``None`` waits forever."""
-        if self._sock is None or self._reader is None:
+        """Read one response. ``timeout`` bounds the whole wait; ``None`` waits forever."""
+        if self._sock is None:
             raise HttpConnectionError("no request was sent on this connection")
-        if self._sock.gettimeout() != timeout:  # settimeout() is an ioctl; skip it if unchanged
-            self._sock.settimeout(timeout)
-        reader = self._reader
+        reader = _Reader(self._sock, None if timeout is None else monotonic() + timeout)
+        status, headers = reader.head(self._rest)
+        length = headers.get("content-length")
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            body = reader.chunked()
+        elif length is None:
+            body = reader.to_close()
+        elif length.isdigit():
+            body = reader.exact(int(length))
+        else:
+            raise HttpConnectionError(f"malformed Content-Length {length!r}")
+        if length is None or headers.get("connection", "").lower() == "close":
+            self.close()
+        else:
+            self._rest = reader.rest()
+        return HttpResponse(status, headers, body)
+
+
+class _Reader:
+    """The bytes of one response: what arrived with its head, then more from the socket."""
+
+    __slots__ = ("data", "deadline", "pos", "sock")
+
+    def __init__(self, sock: _socket.socket, deadline: float | None) -> None:
+        self.sock = sock
+        self.deadline = deadline
+        self.data = b""
+        self.pos = 0
+
+    def recv(self) -> bytes:
+        while True:
+            try:
+                return self.sock.recv(_RECV_SIZE)
+            except BlockingIOError:  # one SO_RCVTIMEO slice passed without a byte
+                if self.deadline is not None and monotonic() >= self.deadline:
+                    raise TimeoutError("no answer in time") from None
+
+    def head(self, received: bytes) -> tuple[int, dict[str, str]]:
+        """The status and headers, from ``received`` and the socket; the body stays buffered."""
         try:
-            first = reader.readline(MAX_HEAD_LINE)
+            data = received or self.recv()
         except ConnectionResetError:
-            first = b""
-        if not first:
+            data = b""
+        if not data:
             raise ClosedBeforeAnswer("the connection closed before the answer began")
-        status = _parse_status(_check_line(first))
+        end = data.find(b"\r\n\r\n")
+        while end < 0:
+            if len(data) > MAX_HEAD_LINE:
+                raise HttpConnectionError("response head too long")
+            more = self.recv()
+            if not more:
+                raise HttpConnectionError("the connection closed in the middle of a response")
+            data += more
+            end = data.find(b"\r\n\r\n")
+        lines = data[:end].split(b"\r\n")
+        status = _parse_status(lines[0])
         headers: dict[str, str] = {}
-        while line := _read_line(reader):
+        for line in lines[1:]:
             name, sep, value = line.partition(b":")
             if not sep:
                 raise HttpConnectionError(f"malformed response header line {line[:80]!r}")
             headers[name.strip().lower().decode("latin-1")] = value.strip().decode("latin-1")
-        body = _read_body(reader, headers)
-        if headers.get("connection", "").lower() == "close" or "content-length" not in headers:
-            self.close()
-        return HttpResponse(status, headers, body)
+        self.data, self.pos = data, end + 4
+        return status, headers
+
+    def rest(self) -> bytes:
+        """What was received past the response so far (nothing, from a sane server)."""
+        return self.data[self.pos :]
+
+    def exact(self, size: int) -> bytes:
+        """The next ``size`` bytes."""
+        data, pos = self.data, self.pos
+        if len(data) - pos >= size:
+            self.pos = pos + size
+            return data[pos : pos + size]
+        parts = bytearray(data[pos:])
+        while len(parts) < size:
+            more = self.recv()
+            if not more:
+                raise HttpConnectionError(
+                    f"the connection closed after {len(parts)} of {size} body bytes"
+                )
+            parts += more
+        self.data, self.pos = bytes(parts[size:]), 0
+        del parts[size:]
+        return bytes(parts)
+
+    def line(self) -> bytes:
+        """The next line, without its CRLF."""
+        end = self.data.find(b"\r\n", self.pos)
+        while end < 0:
+            if len(self.data) - self.pos > MAX_HEAD_LINE:
+                raise HttpConnectionError("response header line too long")
+            more = self.recv()
+            if not more:
+                raise HttpConnectionError("the connection closed in the middle of a response")
+            self.data, self.pos = self.data[self.pos :] + more, 0
+            end = self.data.find(b"\r\n")
+        line = self.data[self.pos : end]
+        self.pos = end + 2
+        return line
+
+    def chunked(self) -> bytes:
+        out = bytearray()
+        while True:
+            size_field = self.line().split(b";", 1)[0].strip()
+            try:
+                size = int(size_field, 16)
+            except ValueError:
+                raise HttpConnectionError(f"malformed chunk size {size_field[:20]!r}") from None
+            if size == 0:
+                while self.line():  # trailers, ignored
+                    pass
+                return bytes(out)
+            out += self.exact(size)
+            if self.line():
+                raise HttpConnectionError("a chunk did not end where its size said")
+
+    def to_close(self) -> bytes:
+        out = bytearray(self.rest())
+        while data := self.recv():
+            out += data
+        self.data, self.pos = b"", 0
+        return bytes(out)
 
 
 def _skip(buffers: Sequence[Buffer], count: int) -> list[Buffer]:
@@ -169,66 +290,8 @@ def _skip(buffers: Sequence[Buffer], count: int) -> list[Buffer]:
     return rest
 
 
-def _read_line(reader: BinaryIO) -> bytes:
-    return _check_line(reader.readline(MAX_HEAD_LINE))
-
-
-def _check_line(line: bytes) -> bytes:
-    if not line.endswith(b"\n"):
-        if len(line) >= MAX_HEAD_LINE:
-            raise HttpConnectionError("response header line too long")
-        raise HttpConnectionError("the connection closed in the middle of a response")
-    return line.rstrip(b"\r\n")
-
-
 def _parse_status(line: bytes) -> int:
     parts = line.split(None, 2)
     if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
         raise HttpConnectionError(f"malformed status line {line[:80]!r}")
     return int(parts[1])
-
-
-def _read_body(reader: BinaryIO, headers: dict[str, str]) -> bytes:
-    if "chunked" in headers.get("transfer-encoding", "").lower():
-        return _read_chunked(reader)
-    length = headers.get("content-length")
-    if length is None:
-        return _read_to_close(reader)
-    if not length.isdigit():
-        raise HttpConnectionError(f"malformed Content-Length {length!r}")
-    return _read_exact(reader, int(length))
-
-
-def _read_exact(reader: BinaryIO, size: int) -> bytes:
-    out = bytearray()
-    while len(out) < size:
-        data = reader.read(size - len(out))
-        if not data:
-            raise HttpConnectionError(
-                f"the connection closed after {len(out)} of {size} body bytes"
-            )
-        out += data
-    return bytes(out)
-
-
-def _read_to_close(reader: BinaryIO) -> bytes:
-    out = bytearray()
-    while data := reader.read(65536):
-        out += data
-    return bytes(out)
-
-
-def _read_chunked(reader: BinaryIO) -> bytes:
-    out = bytearray()
-    while True:
-        size_field = _read_line(reader).split(b";", 1)[0].strip()
-        try:
-            size = int(size_field, 16)
-        except ValueError:
-            raise HttpConnectionError(f"malformed chunk size {size_field[:20]!r}") from None
-        if size == 0:
-            while _read_line(reader):  # trailers, ignored
-                pass
-            return bytes(out)
-        out += _read_exact(reader, size)
-        _read_line(reader)
