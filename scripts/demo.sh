@@ -9,7 +9,8 @@
 #   --port N          the Function URL's port (default 8080; env PORT)
 #   --handler NAME    stream_text (default), stream_sse (also serves a chat page to browsers),
 #                     stream_langchain, fastapi_app (a FastAPI app: POST /chat, GET /health),
-#                     buffered, aggregated (env HANDLER)
+#                     openai_compat (OpenAI's API: POST /v1/chat/completions, GET /v1/models;
+#                     the AI SDK's: POST /api/chat), buffered, aggregated (env HANDLER)
 #   --token-delay S   the fake model's pause before each token (default 0.05)
 #   --verbose         show the emulator's and the function's logs
 #   --real-bedrock    no fake: the function calls Bedrock with your credentials (AWS_PROFILE or
@@ -38,7 +39,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 case "$handler" in
-  stream_text | stream_sse | stream_langchain | fastapi_app) mode=RESPONSE_STREAM ;;
+  stream_text | stream_sse | stream_langchain | fastapi_app | openai_compat) mode=RESPONSE_STREAM ;;
   buffered | aggregated) mode=BUFFERED ;;
   *) echo "demo: unknown handler $handler (see lambda_src/)" >&2; exit 2 ;;
 esac
@@ -120,12 +121,19 @@ fi
 if [ "$handler" = stream_sse ]; then
   chat_page=$'\n'"  Or open the chat page in a browser: $url"$'\n'
 fi
+request='{"prompt": "こんにちは"}'
+if [ "$handler" = openai_compat ]; then
+  # OpenAI's route; the openai SDK takes base_url=${url}v1 (README "Use it from the OpenAI SDK").
+  path=v1/chat/completions
+  request='{"model": "'"$model_id"'", "stream": true, "messages": [{"role": "user", "content": "こんにちは"}]}'
+  chat_page=$'\n'"  Models: curl ${url}v1/models   openai SDK: base_url=${url}v1   AI SDK: ${url}api/chat"$'\n'
+fi
 cat <<EOF
 
   Function URL ($handler.handler, $mode): $url
   Try it (-N shows each token as it arrives):
 
-    curl -N $url$path -H "Content-Type: application/json" -d '{"prompt": "こんにちは"}'
+    curl -N $url$path -H "Content-Type: application/json" -d '$request'
 $chat_page
   Ctrl-C stops the demo.
 EOF
