@@ -26,7 +26,7 @@ import pytest
 
 from tests.infra.conftest import FIXTURES, REPO, host_architecture, host_cpython
 
-SHIPPED = ("pyproject.toml", "stacks", "runtime")
+SHIPPED = ("pyproject.toml", "setup.py", "stacks", "runtime")
 
 
 @pytest.fixture(scope="module")
@@ -86,23 +86,24 @@ def test_the_construct_comes_from_the_installed_package(
     assert not Path(imported).is_relative_to(REPO)
 
 
-def test_the_installed_package_ships_the_whole_runtime(
+def files(root: Path) -> set[Path]:
+    return {
+        p.relative_to(root) for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def test_the_installed_package_ships_the_whole_runtime_and_construct(
     consumer: tuple[Path, subprocess.CompletedProcess[str]],
 ) -> None:
     root, _ = consumer
-    (installed,) = (root / "venv").glob("lib/python3.*/site-packages/stacks/_runtime")
-    shipped = {
-        p.relative_to(REPO / "runtime")
-        for p in (REPO / "runtime").rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts
-    }
-    found = {
-        p.relative_to(installed)
-        for p in installed.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts
-    }
-    assert shipped <= found, f"missing from the wheel: {sorted(map(str, shipped - found))}"
-    package = installed.parent
+    (package,) = (root / "venv").glob("lib/python3.*/site-packages/stacks")
+    runtime = files(REPO / "runtime")
+    found = files(package / "_runtime")
+    assert runtime <= found, f"missing from the wheel: {sorted(map(str, runtime - found))}"
+    # Every module and sub-package of the construct, found by setup.py, not listed by hand.
+    construct = {p for p in files(REPO / "stacks") if p.parts[0] != "demo"}
+    found = {p for p in files(package) if p.parts[0] != "_runtime"}
+    assert construct == found, f"wheel vs stacks/: {sorted(map(str, construct ^ found))}"
     assert (package / "al2023_libraries.txt").is_file()
     assert not (package / "demo").exists()  # the demo app's stack is not the construct's
 
