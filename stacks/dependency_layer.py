@@ -17,7 +17,7 @@ Example::
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +101,15 @@ class DependenciesLayer(Construct):
                 f"on {self.target.machine}, the function runs CPython {target.python_version} "
                 f"on {target.machine}; native packages would not load. Build one layer per "
                 "Python version and CPU."
+            )
+
+    def check_function(self, target: Target, user: str, environment: Mapping[str, str]) -> None:
+        """Fail unless a function of ``target`` with ``environment`` can use this layer."""
+        self.check_target(target, user)
+        if "PYTHONPATH" in environment:
+            raise ValueError(
+                "environment['PYTHONPATH'] and dependencies_layer= both set the module "
+                f"path; drop PYTHONPATH (the layer's packages are in {SITE_DIR})."
             )
 
 

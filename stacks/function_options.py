@@ -18,6 +18,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import IConstruct
 
+from stacks.dependency_layer import DependenciesLayer
+
 # Lambda sets these itself and refuses them in a function's configuration (Lambda developer
 # guide, "Defined runtime environment variables"); failing at synth beats failing at deploy.
 RESERVED_ENVIRONMENT = frozenset(
@@ -64,6 +66,21 @@ def check_type(name: str, value: object, expected: type | str, hint: str) -> Non
     )
     if not ok:
         raise TypeError(f"{name}= takes {hint}, got {type(value).__name__} ({value!r:.80}).")
+
+
+def check_resources(
+    environment_encryption: object,
+    role: object,
+    log_group: object,
+    dead_letter_queue: object,
+    dependencies_layer: object,
+) -> None:
+    """The props that take a CDK resource got one (jsii would fail later, less clearly)."""
+    check_type("environment_encryption", environment_encryption, "key_arn", "a kms.IKey")
+    check_type("role", role, "role_arn", "an iam.IRole")
+    check_type("log_group", log_group, "log_group_name", "a logs.ILogGroup")
+    check_type("dead_letter_queue", dead_letter_queue, "queue_arn", "an sqs.IQueue")
+    check_type("dependencies_layer", dependencies_layer, DependenciesLayer, "a DependenciesLayer")
 
 
 def check_limits(memory_size: int, timeout: Duration, concurrency: int | None) -> None:
@@ -139,6 +156,16 @@ def check_alias(alias: str | None, provisioned: int | None, function_url: bool) 
         if isinstance(provisioned, bool) or provisioned < 1:
             raise ValueError(f"provisioned_concurrency={provisioned} must be 1 or more.")
     del function_url
+
+
+def check_cloudfront_auth(cloudfront: bool, auth_type: lambda_.FunctionUrlAuthType) -> None:
+    """CloudFront's Origin Access Control signs its requests: the URL must require IAM."""
+    if cloudfront and auth_type != lambda_.FunctionUrlAuthType.AWS_IAM:
+        raise ValueError(
+            "cloudfront=True signs requests to the Function URL with Origin "
+            "Access Control, which needs auth_type=AWS_IAM; keep the default "
+            "auth_type (the distribution is the public entry point)."
+        )
 
 
 @jsii.implements(IAspect)

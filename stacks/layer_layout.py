@@ -9,7 +9,7 @@ libraries and the standard library, without the test suite, IDLE, Tk, ``ensurepi
 ``site-packages``, the static-linking ``config-*`` directory or test extension modules.
 Symlinks are resolved (layer zips are not guaranteed to keep them). Native files are stripped
 when the build machine's ``strip`` understands them, and the standard library is precompiled.
-It does not know where the prefix came from (see interpreter.py).
+It does not know where the prefix came from (see interpreter/).
 """
 
 from __future__ import annotations

@@ -18,6 +18,9 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+import jsii
+from constructs import IValidation
+
 from stacks.build_cache import cache_root
 
 #: Lambda's limit, in bytes: function code and all its layers, unzipped.
@@ -72,6 +75,17 @@ def check(keys: Sequence[str], *, what: str) -> list[str]:
         "Drop unused dependencies, move big ones to a shared dependencies layer only if the "
         "total still fits, or use a container image function."
     ]
+
+
+@jsii.implements(IValidation)
+class SizeCheck:
+    """A construct validation running :func:`check` at synth, after the assets were built."""
+
+    def __init__(self, keys: list[str], path: str) -> None:
+        self._keys, self._path = keys, path
+
+    def validate(self) -> list[str]:
+        return check(self._keys, what=self._path)
 
 
 def _file(key: str) -> Path:

@@ -3,28 +3,20 @@
 It builds the function (interpreter layer, streaming runtime, handler code, dependencies), a
 Function URL in ``RESPONSE_STREAM`` mode, a least-privilege role, a log group and, on request,
 CloudFront or an API Gateway REST API in front. Packaging lives in packaging.py, interpreter
-sources in interpreter.py, Bedrock IAM in bedrock_access.py, the optional front doors in
-front_doors.py, the checks of the props in function_options.py; this module wires them.
+sources in interpreter/, the choice of runtime and Python in runtime_mode.py, the role in
+execution_role.py, the alias and Function URL in function_url.py, Bedrock IAM in
+bedrock_access.py and bedrock_grants.py, the optional front doors in front_doors.py, the checks
+of the props in function_options.py; this module wires them.
 """
 
 from __future__ import annotations
 
-import enum
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import jsii
-from aws_cdk import (
-    Acknowledgment,
-    Annotations,
-    Aspects,
-    Duration,
-    Stack,
-    Validations,
-    aws_cloudfront,
-)
+from aws_cdk import Aspects, Duration, aws_cloudfront
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -32,37 +24,39 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct, IValidation
+from constructs import Construct
 
 from stacks import function_options as checks
-from stacks import package_size, packaging
-from stacks.bedrock_access import AnyProfile, invoke_statements, wildcard_model_resources
+from stacks import packaging
+from stacks.bedrock_access import AnyProfile
+from stacks.bedrock_grants import BedrockInvokePolicy
 from stacks.dependencies import as_requirements
 from stacks.dependency_layer import SITE_DIR, DependenciesLayer
+from stacks.execution_role import execution_role
 from stacks.front_doors import DEFAULT_READ_TIMEOUT, cloudfront_distribution, streaming_rest_api
+from stacks.function_url import PUBLIC_URL_WARNING_ID, add_alias, add_function_url
 from stacks.interpreter import InterpreterSource, layer_asset_key
-from stacks.interpreter import python_layer as shared_python_layer
 from stacks.managed_instances import ManagedInstances, managed_instances_attach
 from stacks.managed_instances import check as managed_instances_check
+from stacks.package_size import SizeCheck
+from stacks.runtime_mode import (
+    EXEC_WRAPPER_ENV,
+    PYTHON_ENV,
+    RuntimeMode,
+    acknowledge_managed_version,
+    check_interpreter_choice,
+    function_runtime,
+)
 from stacks.target import Target
 
-#: Environment variables this construct sets (bootstrap reads the first; Lambda the second).
-PYTHON_ENV = "LAMBDA_STREAMING_PYTHON"
-EXEC_WRAPPER_ENV = "AWS_LAMBDA_EXEC_WRAPPER"
-PUBLIC_URL_WARNING_ID = "@lambda-streaming/public-function-url"
-_VPC_POLICY = "service-role/AWSLambdaVPCAccessExecutionRole"
-
-
-class RuntimeMode(enum.Enum):
-    """How the function gets a Python and starts the streaming loop."""
-
-    #: ``provided.al2023`` with CPython in a layer; bootstrap is the runtime (the default).
-    PROVIDED = "provided"
-    #: The managed ``python3.x`` runtime; ``AWS_LAMBDA_EXEC_WRAPPER`` makes Lambda start our
-    #: bootstrap instead of its own runtime client, as Lambda Web Adapter does. Ships no
-    #: interpreter and AWS patches it; that Lambda supports streaming this way is not
-    #: documented by AWS.
-    MANAGED = "managed"
+# With the names that moved to modules of their own, importable from here as before.
+__all__ = [
+    "EXEC_WRAPPER_ENV",
+    "PUBLIC_URL_WARNING_ID",
+    "PYTHON_ENV",
+    "RuntimeMode",
+    "StreamingPythonFunction",
+]
 
 
 @jsii.implements(iam.IGrantable)
@@ -163,15 +157,12 @@ class StreamingPythonFunction(Construct):
         checks.check_limits(memory_size, timeout, reserved_concurrent_executions)
         checks.check_environment(environment or {}, (PYTHON_ENV, EXEC_WRAPPER_ENV))
         checks.check_network(vpc, vpc_subnets, security_groups)
-        checks.check_type("environment_encryption", environment_encryption, "key_arn", "a kms.IKey")
-        checks.check_type("role", role, "role_arn", "an iam.IRole")
-        checks.check_type("log_group", log_group, "log_group_name", "a logs.ILogGroup")
-        checks.check_type("dead_letter_queue", dead_letter_queue, "queue_arn", "an sqs.IQueue")
-        checks.check_type(
-            "dependencies_layer", dependencies_layer, DependenciesLayer, "a DependenciesLayer"
+        checks.check_resources(
+            environment_encryption, role, log_group, dead_letter_queue, dependencies_layer
         )
         checks.check_alias(alias, provisioned_concurrency, function_url)
-        _check_combinations(runtime_mode, interpreter, python_layer, cloudfront, auth_type)
+        check_interpreter_choice(runtime_mode, interpreter, python_layer)
+        checks.check_cloudfront_auth(cloudfront, auth_type)
         managed_instances_check(
             managed_instances,
             memory_size=memory_size,
@@ -186,14 +177,9 @@ class StreamingPythonFunction(Construct):
         if cloudfront and not function_url:
             raise ValueError("cloudfront=True fronts the Function URL: keep function_url=True.")
         if dependencies_layer is not None:
-            dependencies_layer.check_target(target, self.node.path)
-            if "PYTHONPATH" in (environment or {}):
-                raise ValueError(
-                    "environment['PYTHONPATH'] and dependencies_layer= both set the module "
-                    f"path; drop PYTHONPATH (the layer's packages are in {SITE_DIR})."
-                )
-        runtime, self.python_layer, runtime_env = self._runtime(
-            target, runtime_mode, interpreter, python_layer
+            dependencies_layer.check_function(target, self.node.path, environment or {})
+        runtime, self.python_layer, runtime_env = function_runtime(
+            self, target, runtime_mode, interpreter, python_layer
         )
         env = {**(environment or {}), **runtime_env}
         own_layers = [layer for layer in (self.python_layer,) if layer is not None]
@@ -205,16 +191,9 @@ class StreamingPythonFunction(Construct):
         self.log_group: logs.ILogGroup = log_group or logs.LogGroup(
             self, "Logs", retention=log_retention
         )
-        self.role: iam.IRole = role or iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Streaming Python function: writes its own log group, nothing else "
-            "unless granted",
+        self.role: iam.IRole = execution_role(
+            self, role, self.log_group, in_vpc=function_vpc is not None
         )
-        self.log_group.grant_write(self.role)
-        if function_vpc is not None:
-            self._allow_network_interfaces()
         code, code_key = packaging.function_code(
             entry=entry_dir, requirements=deps, target=target, exclude=exclude
         )
@@ -252,31 +231,20 @@ class StreamingPythonFunction(Construct):
         )
         Aspects.of(self).add(checks.XRayOnlyAcknowledgment(self.role))
         if runtime_mode is RuntimeMode.MANAGED:
-            Validations.of(self.function).acknowledge(
-                Acknowledgment(
-                    id="AwsSolutions::AwsSolutions-L1",
-                    reason=f"python_version={python_version} on purpose: the streaming runtime "
-                    "supports CPython 3.11-3.14.",
-                )
-            )
+            acknowledge_managed_version(self.function, python_version)
         asset_keys = [code_key]
         if self.python_layer is not None and python_layer is None:
             asset_keys.append(layer_asset_key(self.python_layer))
         if dependencies_layer is not None:
             asset_keys.append(dependencies_layer.asset_key)
-        self.node.add_validation(_SizeCheck(asset_keys, self.node.path))
+        self.node.add_validation(SizeCheck(asset_keys, self.node.path))
 
         self.version: lambda_.Version | None = None
         self.alias: lambda_.Alias | None = None
         self.invoke_target: lambda_.IFunction = self.function
         if alias is not None:
-            self.version = self.function.current_version
-            self.alias = lambda_.Alias(
-                self,
-                "Alias",
-                alias_name=alias,
-                version=self.version,
-                provisioned_concurrent_executions=provisioned_concurrency,
+            self.version, self.alias = add_alias(
+                self, self.function, alias, provisioned_concurrency
             )
             self.invoke_target = self.alias
 
@@ -284,7 +252,10 @@ class StreamingPythonFunction(Construct):
         self.url: str | None = None
         self.distribution: aws_cloudfront.Distribution | None = None
         if function_url:
-            self._add_url(auth_type, invoke_mode, cors)
+            self.function_url = add_function_url(
+                self, self.invoke_target, auth_type, invoke_mode, cors
+            )
+            self.url = self.function_url.url
         if cloudfront and self.function_url is not None:
             self.distribution = cloudfront_distribution(
                 self, self.function_url, timeout, cloudfront_read_timeout
@@ -298,8 +269,7 @@ class StreamingPythonFunction(Construct):
                 iam_auth=auth_type == lambda_.FunctionUrlAuthType.AWS_IAM,
                 stream=invoke_mode == lambda_.InvokeMode.RESPONSE_STREAM,
             )
-        self._bedrock_policy: iam.Policy | None = None
-        self._grants = 0
+        self._bedrock = BedrockInvokePolicy(self, self.role)
 
     @property
     def grant_principal(self) -> iam.IPrincipal:
@@ -315,65 +285,6 @@ class StreamingPythonFunction(Construct):
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allow ``grantee`` to invoke the function (its alias, if any) directly."""
         return self.invoke_target.grant_invoke(grantee)
-
-    def _add_url(
-        self,
-        auth_type: lambda_.FunctionUrlAuthType,
-        invoke_mode: lambda_.InvokeMode,
-        cors: lambda_.FunctionUrlCorsOptions | None,
-    ) -> None:
-        owner = self.alias if self.alias is not None else self.function
-        self.function_url = owner.add_function_url(
-            auth_type=auth_type, invoke_mode=invoke_mode, cors=cors
-        )
-        self.url = self.function_url.url
-        if auth_type == lambda_.FunctionUrlAuthType.NONE:
-            Annotations.of(self).add_warning_v2(
-                PUBLIC_URL_WARNING_ID,
-                "auth_type=NONE: anyone on the internet who learns this Function URL can invoke "
-                "the function and spend this account's money (Lambda time and every Bedrock "
-                "token it generates). Prefer AWS_IAM (the default), or cloudfront=True with a "
-                "WAF and your own auth in front.",
-            )
-
-    def _allow_network_interfaces(self) -> None:
-        """Lambda creates ENIs in the VPC with the role: AWS's managed policy for exactly that."""
-        policy = iam.ManagedPolicy.from_aws_managed_policy_name(_VPC_POLICY)
-        self.role.add_managed_policy(policy)
-        Validations.of(self.role).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:"
-                f"policy/{_VPC_POLICY}]",
-                reason="vpc= given: Lambda needs ec2:CreateNetworkInterface & co. to attach "
-                "the function to the VPC, which AWS's managed policy grants and keeps current.",
-            )
-        )
-
-    def _runtime(
-        self,
-        target: Target,
-        mode: RuntimeMode,
-        interpreter: InterpreterSource | None,
-        layer: lambda_.ILayerVersion | None,
-    ) -> tuple[lambda_.Runtime, lambda_.ILayerVersion | None, dict[str, str]]:
-        """The Lambda runtime, the interpreter layer and the environment that selects Python."""
-        if mode is RuntimeMode.MANAGED:
-            return (
-                target.managed_runtime,
-                None,
-                {
-                    EXEC_WRAPPER_ENV: "/var/task/bootstrap",
-                    PYTHON_ENV: f"/var/lang/bin/{target.interpreter_name}",
-                },
-            )
-        if layer is not None:  # the user's own layout: bootstrap searches /opt/bin itself
-            return lambda_.Runtime.PROVIDED_AL2023, layer, {}
-        source = interpreter or InterpreterSource.python_build_standalone()
-        return (
-            lambda_.Runtime.PROVIDED_AL2023,
-            shared_python_layer(self, target, source),
-            {PYTHON_ENV: f"/opt/bin/{target.interpreter_name}"},
-        )
 
     def grant_bedrock_invoke(
         self,
@@ -394,68 +305,6 @@ class StreamingPythonFunction(Construct):
 
         Returns the statements added to the role's ``BedrockInvoke`` policy.
         """
-        stack = Stack.of(self)
-        self._grants += 1
-        statements = invoke_statements(
-            stack,
-            models=models,
-            inference_profiles=inference_profiles,
-            region=region or stack.region,
-            sid_suffix="" if self._grants == 1 else str(self._grants),
-        )
-        if self._bedrock_policy is None:
-            self._bedrock_policy = iam.Policy(self, "BedrockInvoke", roles=[self.role])
-        self._bedrock_policy.add_statements(*statements)
-        for resource in wildcard_model_resources(statements):
-            finding = Stack.of(self).resolve(resource)
-            Validations.of(self._bedrock_policy).acknowledge(
-                Acknowledgment(
-                    id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{_nag_form(finding)}]",
-                    reason="A foundation model reached through an inference profile: any "
-                    "Region (Bedrock picks the destination), only with the condition "
-                    "bedrock:InferenceProfileArn = that profile, as the Bedrock user guide "
-                    "documents for inference profiles.",
-                )
-            )
-        return statements
-
-
-def _nag_form(resolved: Any) -> str:
-    """cdk-nag's spelling of a resource in a finding id (``<AWS::Partition>`` for tokens)."""
-    if isinstance(resolved, dict) and "Fn::Join" in resolved:
-        separator, parts = resolved["Fn::Join"]
-        return str(separator).join(
-            f"<{p['Ref']}>" if isinstance(p, dict) and "Ref" in p else str(p) for p in parts
-        )
-    return str(resolved)
-
-
-@jsii.implements(IValidation)
-class _SizeCheck:
-    def __init__(self, keys: list[str], path: str) -> None:
-        self._keys, self._path = keys, path
-
-    def validate(self) -> list[str]:
-        return package_size.check(self._keys, what=self._path)
-
-
-def _check_combinations(
-    mode: RuntimeMode,
-    interpreter: InterpreterSource | None,
-    layer: lambda_.ILayerVersion | None,
-    cloudfront: bool,
-    auth_type: lambda_.FunctionUrlAuthType,
-) -> None:
-    if mode is RuntimeMode.MANAGED and (interpreter or layer):
-        raise ValueError(
-            "interpreter= and python_layer= are for RuntimeMode.PROVIDED: the "
-            "managed runtime brings its own Python; drop them."
-        )
-    if interpreter is not None and layer is not None:
-        raise ValueError("pass interpreter= or python_layer=, not both.")
-    if cloudfront and auth_type != lambda_.FunctionUrlAuthType.AWS_IAM:
-        raise ValueError(
-            "cloudfront=True signs requests to the Function URL with Origin "
-            "Access Control, which needs auth_type=AWS_IAM; keep the default "
-            "auth_type (the distribution is the public entry point)."
+        return self._bedrock.grant(
+            models=models, inference_profiles=inference_profiles, region=region
         )

@@ -19,7 +19,7 @@ import pytest
 from aws_cdk.assertions import Annotations, Match
 
 from stacks import InterpreterSource, StreamingPythonFunction
-from stacks.interpreter import _copy_var_lang_script
+from stacks.interpreter.lambda_image import copy_var_lang_script
 from stacks.layer_layout import lay_out
 from stacks.target import Target
 from tests.infra.cfn import resources
@@ -112,7 +112,7 @@ def test_lambda_image_script_trims_like_the_local_layout(
     from_image.mkdir()
     subprocess.run(
         isolated(
-            ["/bin/sh", "-c", _copy_var_lang_script(target)],
+            ["/bin/sh", "-c", copy_var_lang_script(target)],
             read_only={cpython_prefix: "/var/lang"},
             writable={from_image: "/asset-output"},
             env={"PATH": "/usr/bin:/bin", "LD_LIBRARY_PATH": "/var/lang/lib"},
