@@ -20,7 +20,7 @@ from lambda_streaming import BedrockStreamError, invoke_text
 
 def handler(event: Any, context: Any) -> Any:
     try:
-        response = invoke_model(read_conversation(event), stream=True)
+        response = invoke_model(read_conversation(event), stream=True, context=context)
         content = invoke_text(response).read()
     except BedrockStreamError as error:
         # Nothing has been sent yet, so a failure mid-stream still gets a proper status.

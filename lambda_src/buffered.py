@@ -11,7 +11,7 @@ from common import RequestFailed, invoke_model, is_http, json_answer, read_conve
 
 def handler(event: Any, context: Any) -> Any:
     try:
-        response = invoke_model(read_conversation(event), stream=False)
+        response = invoke_model(read_conversation(event), stream=False, context=context)
     except RequestFailed as failure:
         if is_http(event):
             return failure.http_response()

@@ -2,8 +2,9 @@
 
 - Settings come from the environment, read once per sandbox: ``MODEL_ID``, ``BEDROCK_REGION``
   (else ``AWS_REGION``), ``MAX_TOKENS``, ``BEDROCK_ENDPOINT_URL`` (unset = real Bedrock; the
-  local demo points it at the fake), ``MAX_PROMPT_CHARS``, ``BEDROCK_MAX_ATTEMPTS`` (boto3's
-  standard retry mode: throttling before the first byte is retried with back-off). Unset ones
+  local demo points it at the fake), ``MAX_PROMPT_CHARS``, ``BEDROCK_MAX_ATTEMPTS`` (attempts
+  in all, boto3's standard retry mode: throttling before the first byte is retried with
+  back-off, as long as the retries fit into the invocation's remaining time). Unset ones
   take the demo's defaults from ``demo_settings.json`` next to this file, the one place the
   stack, app.py and scripts/demo.sh read them too.
 - The boto3 client is created once per sandbox, on first use, and reused by every invocation.
@@ -97,19 +98,55 @@ def settings() -> Settings:
 
 
 @cache
-def bedrock_client() -> Any:
-    """The bedrock-runtime client, created once per sandbox (creating one costs ~100 ms)."""
+def bedrock_client(attempts: int | None = None) -> Any:
+    """The bedrock-runtime client, created once per sandbox (creating one costs ~100 ms), that
+    makes at most ``attempts`` attempts per call (default: ``BEDROCK_MAX_ATTEMPTS``)."""
     config = settings()
     return boto3.client(
         "bedrock-runtime",
         region_name=config.region,
         endpoint_url=config.endpoint_url,
         config=Config(
-            retries={"mode": "standard", "max_attempts": config.max_attempts},
+            # total_max_attempts counts the first attempt too (botocore's max_attempts does not).
+            retries={"mode": "standard", "total_max_attempts": attempts or config.max_attempts},
             connect_timeout=5,
             read_timeout=60,
         ),
     )
+
+
+# A retry must fit into the invocation's remaining time: botocore's back-off outliving the
+# function turns a throttle the caller could act on (429, retry-after) into a timeout.
+_ATTEMPT_ALLOWANCE_S = 1.0  # one refused attempt (a throttle is answered at once)
+_DEADLINE_MARGIN_S = 0.5  # left to answer the caller
+
+
+def attempts_within(remaining_s: float, configured: int) -> int:
+    """How many attempts fit into ``remaining_s`` seconds, at most ``configured``.
+
+    botocore's standard mode sleeps up to 1 s before the first retry, 2 s before the second,
+    doubling to 20 s (exponential back-off with jitter), plus each attempt's own time.
+
+    >>> attempts_within(2.5, 3), attempts_within(30, 3)
+    (1, 3)
+    """
+    attempts, needed = 1, _ATTEMPT_ALLOWANCE_S
+    while attempts < configured:
+        needed += min(20.0, 2.0 ** (attempts - 1)) + _ATTEMPT_ALLOWANCE_S
+        if needed > remaining_s - _DEADLINE_MARGIN_S:
+            break
+        attempts += 1
+    return attempts
+
+
+def client_within(context: Any) -> Any:
+    """The Bedrock client whose retries fit into the invocation's remaining time (``context``
+    is the Lambda context; None: the configured retries)."""
+    configured = settings().max_attempts
+    if context is None:
+        return bedrock_client()
+    attempts = attempts_within(context.get_remaining_time_in_millis() / 1000, configured)
+    return bedrock_client() if attempts == configured else bedrock_client(attempts)
 
 
 class RequestFailed(Exception):
@@ -295,11 +332,12 @@ def native_request(prompt: "str | Conversation") -> str:
     return json.dumps(body)
 
 
-def invoke_model(prompt: "str | Conversation", *, stream: bool) -> Any:
-    """Call InvokeModel (or InvokeModelWithResponseStream) like the article does."""
+def invoke_model(prompt: "str | Conversation", *, stream: bool, context: Any = None) -> Any:
+    """Call InvokeModel (or InvokeModelWithResponseStream) like the article does; with the
+    Lambda ``context``, retries stop before the function's timeout."""
     call = "invoke_model_with_response_stream" if stream else "invoke_model"
     try:
-        return getattr(bedrock_client(), call)(
+        return getattr(client_within(context), call)(
             modelId=settings().model_id, contentType="application/json", body=native_request(prompt)
         )
     except Exception as error:
@@ -308,16 +346,17 @@ def invoke_model(prompt: "str | Conversation", *, stream: bool) -> Any:
         raise bedrock_failed(error) from error
 
 
-def converse_stream(prompt: "str | Conversation") -> Any:
+def converse_stream(prompt: "str | Conversation", *, context: Any = None) -> Any:
     """Call ConverseStream: one request shape for every model Converse supports; a
-    conversation is sent as Converse ``messages`` and ``system``."""
+    conversation is sent as Converse ``messages`` and ``system``. With the Lambda ``context``,
+    retries stop before the function's timeout."""
     config = settings()
     chat = Conversation.of(prompt) if isinstance(prompt, str) else prompt
     extra: dict[str, Any] = {}
     if chat.system:
         extra["system"] = chat.converse_system()
     try:
-        return bedrock_client().converse_stream(
+        return client_within(context).converse_stream(
             modelId=config.model_id,
             messages=chat.converse_messages(),
             inferenceConfig={"maxTokens": config.max_tokens},

@@ -47,7 +47,7 @@ def handler(event: Any, context: Any) -> Iterator[Any]:
         yield CHAT_PAGE
         return
     try:
-        response = converse_stream(read_conversation(event))
+        response = converse_stream(read_conversation(event), context=context)
     except RequestFailed as failure:
         if not is_http(event):
             raise

@@ -30,7 +30,7 @@ from lambda_streaming import (
 @streamify_response
 def handler(event: Any, response_stream: Any, context: Any) -> None:
     try:
-        response = invoke_model(read_conversation(event), stream=True)
+        response = invoke_model(read_conversation(event), stream=True, context=context)
     except RequestFailed as failure:
         if not is_http(event):
             raise
