@@ -9,8 +9,9 @@ own client (see ``lambda_src/openai_compat.py`` for the complete handler).
   body mapped to ``converse``/``converse_stream`` keyword arguments (``.converse``), or an
   ``OpenAIError`` (400 naming the field it cannot map, 404 for an unknown model).
 - ``chat_completion_chunks(converse_events(response), model, include_usage=...)``: the
-  ``stream: true`` answer as SSE strings: ``chat.completion.chunk`` events, then
-  ``data: [DONE]``; a failure mid-stream is an in-band error event the SDK raises.
+  ``stream: true`` answer as SSE text to write as it comes (each string one or more events):
+  ``chat.completion.chunk`` events, then ``data: [DONE]``; a failure mid-stream is an in-band
+  error event the SDK raises.
   ``ChunkTranslator`` is the per-event step.
 - ``chat_completion(converse_response, model)``: the ``stream: false`` answer.
 - ``model_list(names)``: ``GET /v1/models``.
@@ -27,16 +28,18 @@ own client (see ``lambda_src/openai_compat.py`` for the complete handler).
 ...           {"contentBlockDelta": {"delta": {"text": "Hello"}, "contentBlockIndex": 0}},
 ...           {"messageStop": {"stopReason": "end_turn"}}]
 >>> import json
->>> for line in chat_completion_chunks(converse_events({"stream": events}), "m"):
-...     if line == DONE:
-...         print(line.strip())
+>>> stream = "".join(chat_completion_chunks(converse_events({"stream": events}), "m"))
+>>> for event in stream.split("\\n\\n")[:-1]:
+...     data = event.removeprefix("data: ")
+...     if data == "[DONE]":
+...         print(data)
 ...     else:
-...         choice = json.loads(line.removeprefix("data: "))["choices"][0]
+...         choice = json.loads(data)["choices"][0]
 ...         print(choice["delta"], choice["finish_reason"])
 {'role': 'assistant', 'content': '', 'refusal': None} None
 {'content': 'Hello'} None
 {} stop
-data: [DONE]
+[DONE]
 """
 
 from .chunks import (

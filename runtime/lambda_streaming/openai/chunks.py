@@ -166,16 +166,25 @@ def chat_completion_chunks(
     reraise: bool = False,
     translator: ChunkTranslator | None = None,
 ) -> Iterator[str]:
-    """The SSE stream of an answer: chunk events, then ``data: [DONE]``.
+    """The SSE stream of an answer: chunk events, then ``data: [DONE]``. Each string yielded
+    is what one Bedrock event produced (the role chunk goes out with the first token's).
 
     If ``events`` raises, an error event is sent and the stream ends (no ``[DONE]``); with
     ``reraise=True`` the exception is re-raised after it (a direct invoke's caller then sees it
     in the error trailers). A stream that ends without Bedrock's stop reason is such a failure.
     """
     translate = translator or ChunkTranslator(model, include_usage=include_usage)
+    held = ""  # the role chunk, sent in one write with the first token's chunk
     try:
         for event in events:
-            yield from translate.feed(event)
+            lines = translate.feed(event)
+            if isinstance(event, MessageStart):
+                held += "".join(lines)
+            elif lines:
+                yield held + "".join(lines) if held else "".join(lines)
+                held = ""
+        if held:
+            yield held
         if translate.stop_reason is None:
             raise ConnectionError("the Bedrock stream ended before its stop reason")
     except Exception as error:

@@ -36,9 +36,14 @@ def test_the_package_docstring_examples_run(module: Any) -> None:
 
 
 def chunks(raw: list[dict[str, Any]], **options: Any) -> list[dict[str, Any]]:
-    lines = list(chat_completion_chunks(converse_events({"stream": raw}), "m", **options))
+    lines = events(chat_completion_chunks(converse_events({"stream": raw}), "m", **options))
     assert lines[-1] == DONE
     return [json.loads(line.removeprefix("data: ")) for line in lines[:-1]]
+
+
+def events(stream: Any) -> list[str]:
+    """The SSE events of a stream, whatever strings they were written in."""
+    return [f"{event}\n\n" for event in "".join(stream).split("\n\n")[:-1]]
 
 
 def deltas(stream: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -170,7 +175,7 @@ def test_finish_reasons(reason: str, finish: str) -> None:
 
 def test_other_families_stream_the_same_chunks() -> None:
     raw = {"body": recorded.invoke_events(recorded.INVOKE_ANTHROPIC)}
-    lines = list(chat_completion_chunks(invoke_events(raw), "m"))
+    lines = events(chat_completion_chunks(invoke_events(raw), "m"))
     texts = [json.loads(x[6:])["choices"][0]["delta"].get("content") for x in lines[:-1]]
     assert [t for t in texts if t] == recorded.INVOKE_ANTHROPIC_TEXT
 
@@ -183,7 +188,7 @@ def failing(after: int, error: Exception) -> Any:
 
 def test_a_failure_mid_stream_is_an_error_event_and_no_done() -> None:
     error = BedrockStreamError("throttlingException", "slow down")
-    lines = list(chat_completion_chunks(failing(2, error), "m"))
+    lines = events(chat_completion_chunks(failing(2, error), "m"))
     assert DONE not in lines
     assert json.loads(lines[-1][6:]) == {
         "error": {
@@ -199,7 +204,7 @@ def test_a_failure_mid_stream_is_an_error_event_and_no_done() -> None:
 
 def test_a_stream_cut_before_its_stop_reason_is_a_failure() -> None:
     raw = recorded.converse_events(recorded.CONVERSE_CLAUDE)[:3]
-    lines = list(chat_completion_chunks(converse_events({"stream": raw}), "m"))
+    lines = events(chat_completion_chunks(converse_events({"stream": raw}), "m"))
     assert "stop reason" in json.loads(lines[-1][6:])["error"]["message"]
 
 
@@ -340,3 +345,11 @@ def test_ai_sdk_blocks_left_open_are_closed_at_the_end() -> None:
     raw = [e for e in raw if "contentBlockStop" not in e]
     types = [p["type"] for p in parts(raw)]
     assert types[-3:] == ["text-end", "finish-step", "finish"]
+
+
+def test_the_role_chunk_leaves_in_one_write_with_the_first_token() -> None:
+    raw = recorded.converse_events(recorded.CONVERSE_CLAUDE)
+    writes = list(chat_completion_chunks(converse_events({"stream": raw}), "m"))
+    first = writes[0].split("\n\n")
+    assert '"role":"assistant"' in first[0] and '"content":"こんにちは"' in first[1]
+    assert all(w.count("\n\n") == 1 for w in writes[1:])  # one event per write after it
