@@ -1,8 +1,9 @@
 """The synthesized assets run: cdk.out's function and layer directories, as Lambda mounts them.
 
-For each demo function, the asset directory synth wrote (conftest.cli_synth, the pinned CLI
-offline) is mapped read-only to ``/var/task`` and its layer to ``/opt`` in a bubblewrap root that
-holds nothing else but the OS (isolation.py: no repo, no virtual environment, no other Python).
+For each demo function (stacks.demo.DEMO_FUNCTIONS, so a new one is covered), the asset
+directory synth wrote (conftest.cli_synth, the pinned CLI offline) is mapped read-only to
+``/var/task`` and its layer to ``/opt`` in a bubblewrap root that holds nothing else but the OS
+(isolation.py: no repo, no virtual environment, no other Python).
 The emulator (``emulator.server.Emulator``) serves the Runtime API and the Function URL and
 starts, as its bootstrap, a launcher that enters that root and execs ``/var/task/bootstrap``
 with the environment the template gives the function. The handler then talks to the fake
@@ -19,17 +20,20 @@ import json
 import shlex
 import subprocess
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import openai
 import pytest
+from aws_cdk import aws_lambda as lambda_
 
 from emulator.bedrock import FakeBedrock
 from emulator.config import FunctionConfig
 from emulator.rest_api import BUFFERED, STREAM, RestApiEmulator
 from emulator.server import Emulator
-from stacks.demo import DEFAULTS
+from stacks.demo import DEFAULTS, DEMO_FUNCTIONS
+from tests.functional.asgi.served import Exchange, fetch
 from tests.functional.bedrock.e2e import JA_ANSWER, UrlResponse, parse_sse, post, prompt
 from tests.infra.conftest import CloudAssembly
 from tests.infra.isolation import isolated
@@ -38,6 +42,44 @@ from tests.infra.isolation import isolated
 LAMBDA_LD_LIBRARY_PATH = (
     "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib"
 )
+#: The module of each demo function, and whether its Function URL streams.
+MODULES = {
+    handler.removesuffix(".handler"): mode == lambda_.InvokeMode.RESPONSE_STREAM
+    for _, handler, mode, _ in DEMO_FUNCTIONS
+}
+HELLO = prompt("こんにちは")
+OPENAI_HELLO = json.dumps(
+    {"model": DEFAULTS.model_id, "messages": [{"role": "user", "content": "こんにちは"}]},
+    ensure_ascii=False,
+)
+
+
+def sse_text(body: str) -> str:
+    return "".join(data for kind, data in parse_sse(body) if kind == "message")
+
+
+#: How to ask each demo function for the fake Bedrock's answer to こんにちは: the path, the JSON
+#: body, and how to read the answer's text from the response body. A demo function missing here
+#: fails the tests that use it, with the name to add.
+ASKS: dict[str, tuple[str, str, Callable[[str], str]]] = {
+    "buffered": ("/chat", HELLO, lambda body: json.loads(body)["content"][0]["text"]),
+    "aggregated": ("/chat", HELLO, lambda body: json.loads(body)["content"]),
+    "stream_text": ("/chat", HELLO, str),
+    "stream_sse": ("/chat", HELLO, sse_text),
+    "stream_langchain": ("/chat", HELLO, str),
+    "fastapi_app": ("/chat", HELLO, str),
+    "openai_compat": (
+        "/v1/chat/completions",
+        OPENAI_HELLO,
+        lambda body: json.loads(body)["choices"][0]["message"]["content"],
+    ),
+}
+
+
+def ask(module: str) -> tuple[str, str, Callable[[str], str]]:
+    if module not in ASKS:
+        pytest.fail(f"the demo function {module} has no entry in ASKS: add how to ask it")
+    return ASKS[module]
 
 
 def launcher(directory: Path, task: Path, layer: Path) -> Path:
@@ -177,30 +219,82 @@ def test_sse_events_from_the_asset(deployed: Any) -> None:
     assert events[-1][0] == "done"
 
 
-def test_langchain_and_its_native_dependencies_run_from_the_asset(deployed: Any) -> None:
-    status, _, body, complete = post(deployed("stream_langchain"), prompt("こんにちは"))
-    assert (status, complete) == (200, True)
-    assert body.decode() == JA_ANSWER
-
-
-@pytest.mark.parametrize(
-    ("handler", "expected"),
-    [
-        ("aggregated", {"content": JA_ANSWER}),
-        ("buffered", None),
-    ],
-)
-def test_buffered_functions_answer_from_the_asset(
-    deployed: Any, bedrock: FakeBedrock, handler: str, expected: Any
+@pytest.mark.parametrize("module", MODULES)
+def test_every_demo_function_imports_in_the_isolated_root(
+    cli_synth: CloudAssembly, module: str
 ) -> None:
-    status, _, body, complete = post(deployed(handler), prompt("こんにちは"))
-    assert (status, complete) == (200, True)
-    answer = json.loads(body)
-    if expected is not None:
-        assert answer == expected
-    else:
-        assert answer["content"] == [{"type": "text", "text": JA_ANSWER}]
-        assert bedrock.requests[-1]["modelId"] == DEFAULTS.model_id
+    # Its dependencies (native ones included: pydantic-core, jiter...) come from the asset only.
+    function = cli_synth.function(f"{module}.handler")
+    task = cli_synth.asset_dir(function["Properties"]["Code"])
+    probe = (
+        "import importlib, sys; sys.path.insert(0, '/var/task'); "
+        "module = importlib.import_module(sys.argv[1]); "
+        "print(callable(module.handler), module.__file__)"
+    )
+    result = subprocess.run(
+        isolated(
+            ["/opt/bin/python3.13", "-I", "-c", probe, module],
+            read_only={task: "/var/task", cli_synth.layer_dir(function): "/opt"},
+            env={
+                **function["Properties"]["Environment"]["Variables"],
+                "LD_LIBRARY_PATH": LAMBDA_LD_LIBRARY_PATH,
+            },
+            cwd="/var/task",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", f"/var/task/{module}.py"]
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_demo_function_answers_from_its_asset(
+    deployed: Any, bedrock: FakeBedrock, module: str
+) -> None:
+    path, body, answer_of = ask(module)
+    status, _, data, complete = fetch(
+        deployed(module), "POST", path, body.encode(), **{"Content-Type": "application/json"}
+    )
+    assert (status, complete) == (200, True), data
+    assert answer_of(data.decode()) == JA_ANSWER
+    assert bedrock.requests[-1]["modelId"] == DEFAULTS.model_id
+
+
+def test_fastapi_app_streams_and_routes_from_the_asset(deployed: Any) -> None:
+    exchange = Exchange(
+        deployed("fastapi_app"),
+        "POST",
+        "/chat",
+        HELLO.encode(),
+        {"Content-Type": "application/json"},
+    )
+    try:
+        assert exchange.status == 200
+        assert exchange.headers["content-type"] == "text/plain; charset=utf-8"
+        pieces = [piece for _, piece in exchange.pieces()]
+    finally:
+        exchange.close()
+    assert b"".join(pieces).decode() == JA_ANSWER
+    assert len(pieces) > 1  # token by token from the asset too
+    status, _, body, _ = fetch(deployed("fastapi_app"), "GET", "/health")
+    assert (status, json.loads(body)) == (200, {"status": "ok", "model": DEFAULTS.model_id})
+
+
+def test_openai_compat_streams_to_the_openai_sdk_from_the_asset(deployed: Any) -> None:
+    url = deployed("openai_compat").function_url.rstrip("/")
+    with openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0) as client:
+        chunks = list(
+            client.chat.completions.create(
+                model=DEFAULTS.model_id,
+                messages=[{"role": "user", "content": "こんにちは"}],
+                stream=True,
+            )
+        )
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == JA_ANSWER
+    assert chunks[-1].choices[0].finish_reason == "stop"
 
 
 @pytest.fixture(scope="module")
@@ -230,7 +324,7 @@ def deployed_rest(
                     "BEDROCK_MAX_ATTEMPTS": "1",
                 },
             ),
-            transfer_mode=STREAM if handler.startswith("stream_") else BUFFERED,
+            transfer_mode=STREAM if MODULES[handler] else BUFFERED,
             max_sandboxes=1,
         )
         door.start()
@@ -242,26 +336,20 @@ def deployed_rest(
         door.close()
 
 
-@pytest.mark.parametrize(
-    "handler", ["buffered", "aggregated", "stream_text", "stream_sse", "stream_langchain"]
-)
-def test_every_asset_answers_through_the_rest_api(deployed_rest: Any, handler: str) -> None:
-    door = deployed_rest(handler)
+@pytest.mark.parametrize("module", MODULES)
+def test_every_asset_answers_through_the_rest_api(deployed_rest: Any, module: str) -> None:
+    path, body, answer_of = ask(module)
+    door = deployed_rest(module)
     request = urllib.request.Request(
-        door.url + "chat",
-        data=prompt("こんにちは").encode(),
+        door.url + path.removeprefix("/"),
+        data=body.encode(),
         headers={"content-type": "application/json"},
         method="POST",
     )
     with urllib.request.urlopen(request, timeout=60) as response:
-        status, body = response.status, response.read().decode()
+        status, text = response.status, response.read().decode()
         content_type = response.headers["content-type"]
-    assert status == 200, body
-    if handler == "stream_sse":
+    assert status == 200, text
+    if module == "stream_sse":
         assert content_type.startswith("text/event-stream")
-        events = parse_sse(body)
-        assert "".join(data for kind, data in events if kind == "message") == JA_ANSWER
-    elif handler.startswith("stream_"):
-        assert body == JA_ANSWER
-    else:
-        assert JA_ANSWER in body
+    assert answer_of(text) == JA_ANSWER

@@ -11,12 +11,14 @@ import json
 import os
 from pathlib import Path
 
+from stacks.demo import DEMO_FUNCTIONS
 from tests.infra.cfn import resources
 from tests.infra.conftest import CloudAssembly
 
 #: Lambda's limit on a function's code plus its layers, unzipped (Lambda quotas page).
 UNZIPPED_LIMIT = 250 * 1024 * 1024
-HANDLERS = ("buffered", "aggregated", "stream_text", "stream_sse", "stream_langchain")
+#: The module of each function the demo stack deploys: a new demo function is checked too.
+HANDLERS = tuple(handler.removesuffix(".handler") for _, handler, _, _ in DEMO_FUNCTIONS)
 
 
 def tree_size(root: Path) -> int:
