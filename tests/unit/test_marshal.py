@@ -8,6 +8,7 @@ values, including the types where the two JSON libraries differ.
 
 from __future__ import annotations
 
+import base64
 import decimal
 import enum
 import json
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 
 from lambda_streaming.api.errors import FaultError
 from lambda_streaming.internals.marshal import marshal_result, unmarshal_event
+from lambda_streaming.internals.wire import compact_json, error_trailers
 
 Point = namedtuple("Point", "x y")
 
@@ -166,3 +168,31 @@ def test_other_content_types_stay_bytes() -> None:
 
 def test_a_decimal_keeps_its_digits() -> None:
     assert marshal_result({"d": decimal.Decimal("1.10")}) == (b'{"d": 1.10}', "application/json")
+
+
+def _dumped(value: object) -> str:
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError) as error:
+        return f"{type(error).__name__}: {error}"
+
+
+def _compact(value: object) -> str:
+    try:
+        return compact_json(value)
+    except (TypeError, ValueError) as error:
+        return f"{type(error).__name__}: {error}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(values)
+def test_preludes_and_trailers_are_json_dumps_byte_for_byte(value) -> None:
+    # wire.compact_json writes the HTTP prelude and the error trailer's body without `json`.
+    assert _compact(value) == _dumped(value)
+
+
+def test_the_error_trailer_body_is_standard_base64_of_compact_json() -> None:
+    payload = {"errorMessage": "naïve\n\u2028", "errorType": "E", "stackTrace": ["a", "b"]}
+    (_, _), (_, body) = error_trailers("E", payload)
+    expected = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    assert body == base64.b64encode(expected).decode("ascii")
