@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 
+from emulator.cold_starts import NoStartSlot
 from emulator.config import FunctionConfig
 from emulator.invocation import Invocation, InvocationRequest
 from emulator.sandbox import Sandbox
@@ -111,6 +112,9 @@ class Function:
                 self._cond.wait()
         try:
             sandbox.start()
+        except NoStartSlot as refused:
+            self._retire(sandbox)
+            raise Throttled(str(refused)) from refused
         except Exception:
             self._retire(sandbox)
             raise

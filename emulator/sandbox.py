@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from emulator.cold_starts import NoStartSlot, StartSlot
 from emulator.config import FunctionConfig, lambda_environment
 from emulator.function_logs import memory_warning, timeout_message
 from emulator.invocation import FunctionError, Invocation
@@ -69,6 +70,7 @@ class Sandbox:
         )
         self.logs = SandboxLogs(number, json_only=config.managed_instances, running=self.running)
         self._process: subprocess.Popen[bytes] | None = None
+        self._start_slot = StartSlot()  # cold starts are paced (cold_starts.py)
 
     @property
     def pid(self) -> int | None:
@@ -84,6 +86,9 @@ class Sandbox:
         bootstrap = Path(self.config.bootstrap)
         if not bootstrap.is_file():
             raise FileNotFoundError(f"runtime bootstrap not found: {bootstrap} (see --bootstrap)")
+        refused = self._start_slot.take()
+        if refused is not None:
+            raise NoStartSlot(refused)
         self.runtime_api.start()
         env = lambda_environment(self.config, self.runtime_api.address)
         if self.config.managed_instances:
@@ -172,6 +177,7 @@ class Sandbox:
         """Hand the pool one token per worker that polls ``/next`` with nothing queued for it
         (a runtime that dies after a response never polls again). Classic Lambda also waits
         for the last invocation to end."""
+        self._start_slot.give_back()  # the runtime asks for events: its start-up is over
         with self._lock:
             spare = 0
             if (
@@ -211,6 +217,7 @@ class Sandbox:
 
     def _init_failed(self, error: FunctionError) -> None:
         log.warning("[sandbox %d] init error %s: %s", self.number, error.error_type, error.message)
+        self._start_slot.give_back()
         with self._lock:
             self._init_error = error
             invocations = list(self._running.values())
@@ -224,6 +231,7 @@ class Sandbox:
             invocations = list(self._running.values())
             reason, init_error = self._killed_because, self._init_error
         self.dead.set()
+        self._start_slot.give_back()
         if reason is None:
             log.warning("[sandbox %d] runtime exited with status %s", self.number, status)
         for invocation in invocations:
