@@ -12,6 +12,8 @@
 #                     openai_compat (OpenAI's API: POST /v1/chat/completions, GET /v1/models;
 #                     the AI SDK's: POST /api/chat), buffered, aggregated (env HANDLER)
 #   --token-delay S   the fake model's pause before each token (default 0.05)
+#   --timeout S       the function's timeout (default 300: 5 minutes, as the deployed demo
+#                     functions, StreamingPythonFunction's default; `python -m emulator` alone: 3)
 #   --verbose         show the emulator's and the function's logs
 #   --real-bedrock    no fake: the function calls Bedrock with your credentials (AWS_PROFILE or
 #                     AWS_ACCESS_KEY_ID/...), MODEL_ID and BEDROCK_REGION (defaults:
@@ -22,6 +24,7 @@ cd "$(dirname "$0")/.."
 port=${PORT:-8080}
 handler=${HANDLER:-stream_text}
 token_delay=0.05
+timeout=300
 verbose=0
 real=0
 [ "${BEDROCK:-fake}" = aws ] && real=1
@@ -32,6 +35,7 @@ while [ $# -gt 0 ]; do
     --port) port=$2; shift 2 ;;
     --handler) handler=$2; shift 2 ;;
     --token-delay) token_delay=$2; shift 2 ;;
+    --timeout) timeout=$2; shift 2 ;;
     --verbose) verbose=1; shift ;;
     --real-bedrock) real=1; shift ;;
     -h | --help) usage 0 ;;
@@ -107,7 +111,7 @@ quiet=(--quiet)
 [ "$verbose" = 1 ] && quiet=()
 if [ "$verbose" = 1 ]; then errors=/dev/stderr; else errors="$workdir/emulator.err"; fi
 "$python" -m emulator --handler "$handler.handler" --code lambda_src --port "$port" \
-  --invoke-mode "$mode" --timeout 30 "${quiet[@]}" "${env_args[@]}" \
+  --invoke-mode "$mode" --timeout "$timeout" "${quiet[@]}" "${env_args[@]}" \
   >"$workdir/emulator" 2>"$errors" &
 pids+=($!)
 url=$(wait_for_line "$!" "$workdir/emulator" "Function URL:" "the emulator" | sed 's/^Function URL: \([^ ]*\).*/\1/')

@@ -7,7 +7,11 @@ exactly one ``event: done`` (JSON: stop reason, usage, guardrail, tool calls), o
 ``event: error`` (JSON: errorType, errorMessage) when the source fails; ``: keep-alive``
 comments while the source is silent. A Function URL has already sent status 200 by
 then, so the in-band error event is the only way a browser learns the stream failed; the
-exception is re-raised too, so the runtime still reports it in the error trailers.
+exception is re-raised too, so the runtime still reports it in the error trailers. For an HTTP
+caller (Function URL, API Gateway) pass ``reraise=False``: the error event is its answer, and a
+response cut by the re-raise lets browsers drop the bytes they have not read yet, that very
+event (``lambda_src/stream_sse.py`` decides by the event's shape). Keep the default for
+``InvokeWithResponseStream`` callers, who read the error trailers.
 
 Does not: write to a socket or choose headers; yield its strings from a generator handler
 (``@streamify_response(content_type="text/event-stream")``) or ``write()`` them.
