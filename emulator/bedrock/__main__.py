@@ -1,6 +1,7 @@
 """``python -m emulator.bedrock``: run the fake Bedrock Runtime until Ctrl-C."""
 
 import argparse
+import os
 import sys
 
 from .server import BedrockServer
@@ -26,9 +27,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.token_delay < 0:
         parser.error("--token-delay must not be negative")
-    server = BedrockServer(
-        (args.host, args.port), token_delay=args.token_delay, verbose=args.verbose
-    )
+    try:
+        server = BedrockServer(
+            (args.host, args.port), token_delay=args.token_delay, verbose=args.verbose
+        )
+    except OSError as error:
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        print(f"fake Bedrock: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
+        return 2
     host, port = server.server_address[:2]
     print(f"Fake Bedrock: http://{host!s}:{port}", flush=True)
     try:

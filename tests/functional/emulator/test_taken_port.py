@@ -32,6 +32,21 @@ def test_the_emulator_names_the_taken_port_without_the_usage_text(taken_port: in
     ]
 
 
+def test_the_fake_bedrock_names_the_taken_port(taken_port: int) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "emulator.bedrock", "--port", str(taken_port)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"fake Bedrock: cannot listen on 127.0.0.1:{taken_port}: Address already in use\n"
+    )
+
+
 def test_the_demo_says_the_port_is_taken_without_the_usage_text(taken_port: int) -> None:
     result = subprocess.run(
         ["scripts/demo.sh", "--port", str(taken_port)],
