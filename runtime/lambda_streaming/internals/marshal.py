@@ -125,29 +125,33 @@ def _managed_runtime_encoder() -> Callable[[object], str]:
         return encoder.encode  # type: ignore[no-any-return]
     markers: dict[int, object] = {}
     key_memo: dict[object, str] = {}
-    # JSONEncoder.iterencode's call, argument for argument (simplejson 4.3.0, pinned).
-    iterencode = make_encoder(
-        markers if encoder.check_circular else None,
-        encoder.default,
-        simplejson_encoder.encode_basestring,
-        encoder.indent,
-        encoder.key_separator,
-        encoder.item_separator,
-        encoder.sort_keys,
-        encoder.skipkeys,
-        encoder.allow_nan,
-        key_memo,
-        encoder.use_decimal,
-        encoder.namedtuple_as_object,
-        encoder.tuple_as_array,
-        53 if encoder.bigint_as_string else encoder.int_as_string_bitcount,
-        encoder.item_sort_key,
-        encoder.encoding,
-        encoder.for_json,
-        encoder.ignore_nan,
-        decimal.Decimal,
-        encoder.iterable_as_array,
-    )
+    # JSONEncoder.iterencode's call, argument for argument (simplejson 4.3.0, pinned; a
+    # function's own simplejson may shadow it, hence the fallback below).
+    try:
+        iterencode = make_encoder(
+            markers if encoder.check_circular else None,
+            encoder.default,
+            simplejson_encoder.encode_basestring,
+            encoder.indent,
+            encoder.key_separator,
+            encoder.item_separator,
+            encoder.sort_keys,
+            encoder.skipkeys,
+            encoder.allow_nan,
+            key_memo,
+            encoder.use_decimal,
+            encoder.namedtuple_as_object,
+            encoder.tuple_as_array,
+            53 if encoder.bigint_as_string else encoder.int_as_string_bitcount,
+            encoder.item_sort_key,
+            encoder.encoding,
+            encoder.for_json,
+            encoder.ignore_nan,
+            decimal.Decimal,
+            encoder.iterable_as_array,
+        )
+    except TypeError:  # another simplejson whose C core takes other arguments
+        return encoder.encode  # type: ignore[no-any-return]
     # One encoding at a time may use the shared markers and memo (threads in concurrent mode
     # take the plain path meanwhile).
     lock = _thread.allocate_lock()
