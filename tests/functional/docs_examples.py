@@ -117,9 +117,22 @@ def shell_script(code: str, helpers: Path) -> str:
         if port is None:
             out.append(command)
             continue
-        stripped = stripped.removesuffix("&").rstrip()
+        stripped = _without_comment(stripped).removesuffix("&").rstrip()
         out.append(f"start_server {port} {shlex.quote(stripped)}")
     return "\n".join(out) + "\n"
+
+
+def _without_comment(command: str) -> str:
+    """``command`` without a trailing ``# comment`` (a ``#`` outside quotes, after a blank)."""
+    quote = ""
+    for index, char in enumerate(command):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and index and command[index - 1].isspace():
+            return command[:index].rstrip()
+    return command
 
 
 def _logical_lines(code: str) -> list[str]:

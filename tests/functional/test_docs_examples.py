@@ -122,3 +122,10 @@ def test_server_commands_run_in_the_background_until_their_port_answers() -> Non
     assert lines[2] == "start_server 4010 '.venv/bin/python -m emulator.bedrock --port 4010'"
     assert lines[3].startswith("start_server 9000 '.venv/bin/python -m emulator --code")
     assert lines[4] == 'curl -N http://127.0.0.1:9000/ -d \'{"prompt": "hi"}\''
+
+
+def test_a_comment_after_a_server_command_is_not_part_of_it() -> None:
+    script = shell_script(
+        "python -m emulator.bedrock --port 4010 &   # the fake (offline) '#1'\n", Path("/h")
+    )
+    assert script.splitlines()[2] == "start_server 4010 'python -m emulator.bedrock --port 4010'"
