@@ -88,6 +88,11 @@ class HttpConnection:
     def is_open(self) -> bool:
         return self._sock is not None
 
+    @property
+    def socket(self) -> _socket.socket | None:
+        """The open socket, for a caller that sends on it directly (a stream's chunks)."""
+        return self._sock
+
     def drop_if_closed_by_peer(self) -> bool:
         """Close a kept-alive connection the server has closed meanwhile; True if it did.
 
@@ -141,10 +146,11 @@ class HttpConnection:
         # The common case ends here: a blocking sendmsg queues everything. This is the hot
         # path of every streamed chunk, so the slow path is kept out of it.
         if sent != sum(map(len, buffers)):
-            self._send_rest(sock, buffers, sent)
+            self.send_rest(sock, buffers, sent)
 
     @staticmethod
-    def _send_rest(sock: _socket.socket, buffers: Sequence[Buffer], sent: int) -> None:
+    def send_rest(sock: _socket.socket, buffers: Sequence[Buffer], sent: int) -> None:
+        """Send what a short ``sendmsg`` of ``buffers`` left, from byte ``sent`` on."""
         pending = _skip(buffers, sent)
         while pending:
             pending = _skip(pending, sock.sendmsg(pending))

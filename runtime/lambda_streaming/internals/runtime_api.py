@@ -15,10 +15,20 @@ from __future__ import annotations
 import time
 
 from .http_connection import ClosedBeforeAnswer, HttpConnection, HttpConnectionError, resolve
-from .wire import LAST_CHUNK, STREAMING_HEADERS, chunk_frame, last_chunk, request_head
+from .wire import (
+    CRLF,
+    LAST_CHUNK,
+    SIZE_LINES,
+    STREAMING_HEADERS,
+    chunk_frame,
+    chunk_size_line,
+    last_chunk,
+    request_head,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import _socket
     from collections.abc import Iterable
 
     from .http_connection import HttpResponse
@@ -233,19 +243,32 @@ class StreamingResponse:
     status, a failed send, ``abort``) closes it, and the next request opens a fresh one.
     """
 
-    __slots__ = ("_connection", "_head", "_path", "_timeout")
+    __slots__ = ("_connection", "_head", "_path", "_sock", "_timeout")
 
     def __init__(self, connection: HttpConnection, path: str, head: bytes, timeout: float) -> None:
         self._connection = connection
         self._path = path
         self._head: bytes | None = head
         self._timeout = timeout
+        self._sock: _socket.socket | None = None  # once the head is out: the stream's socket
 
     def send(self, data: bytes | bytearray | memoryview) -> None:
         """One HTTP chunk per call, sent at once. Empty data sends only a pending head."""
-        frame = chunk_frame(data)
-        if frame or self._head is not None:
-            self._send(frame)
+        sock = self._sock
+        size = len(data)
+        if sock is None or not size:  # the head is still to go, or there is nothing to send
+            frame = chunk_frame(data)
+            if frame or self._head is not None:
+                self._send(frame)
+            return
+        # Every later chunk: the hot path of a stream, kept to one sendmsg and a comparison.
+        frame = (SIZE_LINES.get(size) or chunk_size_line(size), data, CRLF)
+        try:
+            sent = sock.sendmsg(frame)
+            if sent != len(frame[0]) + size + 2:
+                HttpConnection.send_rest(sock, frame, sent)
+        except OSError as error:
+            self._lost(error, reused=False, buffers=frame)
 
     def finish(self, trailers: tuple[tuple[str, str], ...]) -> HttpResponse:
         """Send the last chunk (with trailers if any), read and return Lambda's answer."""
@@ -269,6 +292,7 @@ class StreamingResponse:
 
     def abort(self) -> None:
         """Drop the connection without a last chunk (Lambda sees a truncated response)."""
+        self._sock = None
         self._connection.close()
 
     def _send(self, buffers: tuple[bytes | bytearray | memoryview, ...]) -> None:
@@ -283,21 +307,30 @@ class StreamingResponse:
         try:
             connection.send(*buffers)
         except OSError as error:
-            # Lambda stops reading a response it refuses (over the size cap, past the deadline)
-            # and may answer before it resets: read that answer if it is there.
-            answer = self._early_answer()
-            connection.close()
-            if reused and answer is None and isinstance(error, _CLOSED_BY_PEER):
-                # Closed in the instant between the check and the first send: the API never
-                # saw this request, so it goes again, once, on a fresh connection.
-                self._send_fresh(buffers)
-                return
-            reason = f"the Runtime API answered {answer.status}" if answer else _describe(error)
-            raise AnswerLost(f"POST {self._path} (streaming) failed: {reason}", answer) from error
+            self._lost(error, reused=reused, buffers=buffers)
+        self._sock = connection.socket
+
+    def _lost(
+        self, error: OSError, *, reused: bool, buffers: tuple[bytes | bytearray | memoryview, ...]
+    ) -> None:
+        """A send failed: retry a first send the API cannot have seen, else raise AnswerLost."""
+        self._sock = None
+        # Lambda stops reading a response it refuses (over the size cap, past the deadline)
+        # and may answer before it resets: read that answer if it is there.
+        answer = self._early_answer()
+        self._connection.close()
+        if reused and answer is None and isinstance(error, _CLOSED_BY_PEER):
+            # Closed in the instant between the check and the first send: the API never saw
+            # this request, so it goes again, once, on a fresh connection.
+            self._send_fresh(buffers)
+            return
+        reason = f"the Runtime API answered {answer.status}" if answer else _describe(error)
+        raise AnswerLost(f"POST {self._path} (streaming) failed: {reason}", answer) from error
 
     def _send_fresh(self, buffers: tuple[bytes | bytearray | memoryview, ...]) -> None:
         try:
             self._connection.send(*buffers)
+            self._sock = self._connection.socket
         except OSError as error:
             self._connection.close()
             raise AnswerLost(

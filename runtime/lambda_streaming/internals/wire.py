@@ -48,6 +48,22 @@ def request_head(
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
+# Size lines of small chunks, made once each: token-sized writes repeat a few sizes, and
+# formatting the line is a good part of a chunk's own cost. Bounded: at most 1024 entries.
+SIZE_LINES: dict[int, bytes] = {}
+_CACHED_SIZES = 1024
+
+
+def chunk_size_line(size: int) -> bytes:
+    """``<size in hex>\r\n``, the line that opens an HTTP chunk."""
+    line = SIZE_LINES.get(size)
+    if line is None:
+        line = b"%X\r\n" % size
+        if size < _CACHED_SIZES:
+            SIZE_LINES[size] = line
+    return line
+
+
 def chunk_frame(data: bytes | bytearray | memoryview) -> tuple[bytes | bytearray | memoryview, ...]:
     """The pieces of one HTTP chunk carrying ``data``: size line, data, CRLF.
 
@@ -59,7 +75,7 @@ def chunk_frame(data: bytes | bytearray | memoryview) -> tuple[bytes | bytearray
     size = len(data)
     if not size:
         return ()
-    return (b"%X\r\n" % size, data, CRLF)
+    return (chunk_size_line(size), data, CRLF)
 
 
 def last_chunk(trailers: Iterable[tuple[str, str]] = ()) -> bytes:
