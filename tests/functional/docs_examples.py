@@ -26,6 +26,7 @@ import io
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -211,6 +212,7 @@ def run_session(path: Path) -> int:
                 break
     finally:
         _stop_servers(work / "pids")
+        shutil.rmtree(work, ignore_errors=True)
     return status
 
 
