@@ -49,6 +49,11 @@ class FakeBedrock:
         """What was asked so far: operation, modelId, request body and the parsed plan."""
         return list(self._server.requests)
 
+    @property
+    def requests_seen(self) -> int:
+        """How many requests arrived in all (``requests`` keeps only the newest)."""
+        return self._server.requests_seen
+
     def release(self) -> None:
         """Let streams held by ``hold-after`` go on (and any later ones pass straight through)."""
         self._server.release_event.set()

@@ -51,11 +51,14 @@ class BedrockServer(ThreadingHTTPServer):
         self.release_event = threading.Event()
         # Bounded: a long-running fake (the demo, a load test) must not grow with every request.
         self.requests: collections.deque[dict[str, Any]] = collections.deque(maxlen=REQUESTS_KEPT)
+        # Every request ever received, kept or not: "was Bedrock called?" stays answerable.
+        self.requests_seen = 0
         self._lock = threading.Lock()
 
     def record(self, entry: dict[str, Any]) -> None:
         with self._lock:
             self.requests.append(entry)
+            self.requests_seen += 1
 
 
 class _Reply(Exception):

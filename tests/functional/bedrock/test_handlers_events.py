@@ -85,7 +85,7 @@ def test_bad_conversations_get_400_saying_what_to_fix(
     request_body: object,
     message: str,
 ) -> None:
-    before = len(shared_bedrock.requests)
+    before = shared_bedrock.requests_seen
     status, headers, raw, _ = post(
         function(handler, MAX_PROMPT_CHARS="100"), json.dumps(request_body)
     )
@@ -94,7 +94,7 @@ def test_bad_conversations_get_400_saying_what_to_fix(
     error = json.loads(raw)
     assert error["error"] == "BadRequest"
     assert message in error["message"]
-    assert len(shared_bedrock.requests) == before  # Bedrock was never asked
+    assert shared_bedrock.requests_seen == before  # Bedrock was never asked
 
 
 @pytest.mark.parametrize("handler", ["stream_text", "aggregated", "stream_sse"])

@@ -112,14 +112,14 @@ BAD_REQUESTS = [
 def test_bad_requests_get_400_with_a_json_error_saying_what_is_wrong(
     function: Function, shared_bedrock: FakeBedrock, handler: str, body: bytes, message: str
 ) -> None:
-    before = len(shared_bedrock.requests)
+    before = shared_bedrock.requests_seen
     status, headers, raw, complete = post(function(handler, MAX_PROMPT_CHARS="100"), body)
     assert (status, complete) == (400, True)
     assert headers["content-type"] == "application/json"
     error = json.loads(raw)
     assert error["error"] == "BadRequest"
     assert message in error["message"]
-    assert len(shared_bedrock.requests) == before  # Bedrock was never called
+    assert shared_bedrock.requests_seen == before  # Bedrock was never called
 
 
 @pytest.mark.parametrize(

@@ -44,13 +44,13 @@ def post(emulator: Emulator, body: str) -> tuple[int, bytes]:
 def test_a_3_second_function_answers_429_every_time(
     throttled_function: Emulator, fake_bedrock: FakeBedrock
 ) -> None:
-    before = len(fake_bedrock.requests)
+    before = fake_bedrock.requests_seen
     answers = [post(throttled_function, THROTTLED) for _ in range(6)]
     for status, body in answers:
         assert status == 429, body
         assert json.loads(body)["error"] == "ThrottlingException"
     # One attempt each: no time for botocore's back-off (up to 1 s, then 2 s) within 3 s.
-    assert len(fake_bedrock.requests) - before == 6
+    assert fake_bedrock.requests_seen - before == 6
 
 
 @pytest.mark.parametrize(
@@ -59,7 +59,7 @@ def test_a_3_second_function_answers_429_every_time(
 def test_a_30_second_function_still_retries(
     throttled_function: Emulator, fake_bedrock: FakeBedrock
 ) -> None:
-    before = len(fake_bedrock.requests)
+    before = fake_bedrock.requests_seen
     status, body = post(throttled_function, THROTTLED)
     assert status == 429, body
-    assert len(fake_bedrock.requests) - before == 3  # BEDROCK_MAX_ATTEMPTS: it had the time
+    assert fake_bedrock.requests_seen - before == 3  # BEDROCK_MAX_ATTEMPTS: it had the time

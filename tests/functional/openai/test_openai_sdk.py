@@ -249,13 +249,13 @@ def test_a_failure_mid_stream_raises_from_the_iterator(client: openai.OpenAI) ->
 def test_a_field_bedrock_cannot_honour_is_a_400_naming_it(
     client: openai.OpenAI, bedrock: FakeBedrock, field: str, value: object
 ) -> None:
-    before = len(bedrock.requests)
+    before = bedrock.requests_seen
     with pytest.raises(openai.BadRequestError) as raised:
         client.chat.completions.create(model=ALIAS, messages=user("Hi"), extra_body={field: value})
     assert raised.value.param == field
     assert raised.value.type == "invalid_request_error"
     assert field in raised.value.message
-    assert len(bedrock.requests) == before  # refused before Bedrock is called
+    assert bedrock.requests_seen == before  # refused before Bedrock is called
 
 
 def test_an_unknown_model_is_a_404(client: openai.OpenAI) -> None:
