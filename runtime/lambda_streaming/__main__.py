@@ -19,7 +19,7 @@ from .internals.dispatch import Dispatcher
 from .internals.failures import error_payload
 from .internals.loader import load_handler
 from .internals.loop import run
-from .internals.marshal import marshal_result
+from .internals.marshal import marshal_result, preload_encoder
 from .internals.runtime_api import AnswerLost, RuntimeApiClient, RuntimeApiError
 
 # Where Lambda extracts the function's layers.
@@ -55,6 +55,8 @@ def _serve(client: RuntimeApiClient, config: RuntimeConfig) -> int:
         return _init_failed(client, error)
     logging_bridge = logs.LoggingBridge(config)
     logging_bridge.sync()
+    if not isinstance(handler, StreamingHandler):
+        preload_encoder()  # every buffered answer goes through it: load it during init
     run(client, Dispatcher(client, config, handler), before_invocation=logging_bridge.sync)
     return 0
 
