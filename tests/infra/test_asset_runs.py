@@ -96,7 +96,10 @@ def launcher(directory: Path, task: Path, layer: Path) -> Path:
         inherit_env=True,  # the emulator's Lambda environment (Runtime API address, _HANDLER...)
     )
     script = directory / "enter-isolated-root"
-    script.write_text(f"#!/bin/sh\nexec {shlex.join(command)}\n")
+    # Not exec: bwrap --die-with-parent is killed when the *thread* that forked it ends, and the
+    # emulator cold-starts sandboxes from the thread of the request's connection; the shell, as
+    # bwrap's parent, lives as long as the sandbox (the emulator kills its process group).
+    script.write_text(f"#!/bin/sh\n{shlex.join(command)}\n")
     script.chmod(0o755)
     return script
 
