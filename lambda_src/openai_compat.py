@@ -17,8 +17,10 @@ Errors before the first byte are OpenAI error objects with their HTTP status (Be
 throttling -> 429, so ``openai.RateLimitError``); the answer's first event is read before the
 status is sent, so a failure Bedrock reports at once still gets its status. A failure later is
 an in-band event (OpenAI: ``data: {"error": ...}``, raised by the SDK's iterator; AI SDK:
-an ``error`` part). With ``API_KEY_SECRET_ID`` or ``API_KEY_PARAMETER`` set, a bearer key is
-required (``api_key.py``), except for IAM-signed requests.
+an ``error`` part). While Bedrock is silent a ``: keep-alive`` comment goes out every
+``SSE_KEEP_ALIVE_SECONDS`` (15; 0 turns it off), which both SDKs skip. With
+``API_KEY_SECRET_ID`` or ``API_KEY_PARAMETER`` set, a bearer key is required (``api_key.py``),
+except for IAM-signed requests.
 
     scripts/demo.sh --handler openai_compat
     curl -N http://127.0.0.1:8080/v1/chat/completions -H "Content-Type: application/json" \\
@@ -36,6 +38,7 @@ from typing import Any
 
 from api_key import check_api_key
 from common import DEFAULTS, bedrock_client, is_http, settings
+from keep_alive import with_keep_alive
 
 from lambda_streaming import HttpMetadata, converse_events, streamify_response
 from lambda_streaming.aisdk import (
@@ -58,6 +61,8 @@ from lambda_streaming.openai import (
 )
 
 JSON_HEADERS = {"content-type": "application/json"}
+# Seconds of Bedrock silence before a ": keep-alive" comment (as stream_sse.py); 0 turns it off.
+KEEP_ALIVE_S = float(os.environ.get("SSE_KEEP_ALIVE_SECONDS") or 15.0) or None
 CHAT_KEYS = {"id", "messages", "trigger", "messageId", "model", "tools"}  # POST /api/chat
 
 
@@ -106,9 +111,10 @@ def _chat_completions(body: object, http: bool) -> Iterator[Any]:
     )
     if http:
         yield HttpMetadata(200, SSE_HEADERS)
-    yield from chat_completion_chunks(
+    chunks = chat_completion_chunks(
         events, request.model, include_usage=request.include_usage, reraise=not http
     )
+    yield from with_keep_alive(chunks, KEEP_ALIVE_S)
 
 
 def _ui_chat(body: object, http: bool) -> Iterator[Any]:
@@ -138,9 +144,10 @@ def _ui_chat(body: object, http: bool) -> Iterator[Any]:
     events = _first_event_read(converse_events(bedrock_client().converse_stream(**converse)))
     if http:
         yield HttpMetadata(200, UI_MESSAGE_STREAM_HEADERS)
-    yield from ui_message_stream(
+    parts = ui_message_stream(
         events, reraise=not http, error_text=lambda error: openai_error(error).message
     )
+    yield from with_keep_alive(parts, KEEP_ALIVE_S)
 
 
 class _Replayed:

@@ -4,6 +4,7 @@ with Node): ``DefaultChatTransport`` validates every part against the protocol's
 
 import json
 import subprocess
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -154,3 +155,17 @@ def test_a_throttle_before_the_stream_is_the_transports_http_error(url: str) -> 
     result = read(url, "Hello [[bedrock:throttle]]")
     assert result["message"] is None and result["chunks"] == []
     assert "ThrottlingException" in result["errors"][0]
+
+
+def test_keep_alives_during_a_silence_are_skipped_by_the_reader(function: Any) -> None:
+    url = function(SSE_KEEP_ALIVE_SECONDS="0.3").function_url.rstrip("/")
+    parts = [{"type": "text", "text": "Hello [[bedrock:silence=1.2]]"}]
+    body = {"messages": [{"id": "u1", "role": "user", "parts": parts}]}
+    request = urllib.request.Request(
+        f"{url}/api/chat", json.dumps(body).encode(), {"content-type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        raw = response.read()
+    assert raw.count(b": keep-alive\n\n") >= 3
+    result = read(url, "Hello [[bedrock:silence=1.2]]")
+    assert result["errors"] == [] and result["message"]["parts"][1]["text"] == ANSWER

@@ -6,7 +6,9 @@ import base64
 import itertools
 import json
 import time
+import urllib.request
 from collections.abc import Iterator
+from typing import Any
 
 import openai
 import pytest
@@ -356,3 +358,29 @@ def test_an_image_url_to_fetch_is_refused(client: openai.OpenAI) -> None:
         )
     assert raised.value.param == "messages[0].content[0].image_url.url"
     assert "data URL" in raised.value.message
+
+
+def test_keep_alives_while_bedrock_is_silent_are_skipped_by_the_sdk(function: Any) -> None:
+    # A quiet model (here 1.2 s after the first token) gets ": keep-alive" comments every
+    # 0.3 s, which proxies count as traffic; the SDK reads the same answer around them.
+    url = function(SSE_KEEP_ALIVE_SECONDS="0.3").function_url.rstrip("/")
+    request = {
+        "model": ALIAS,
+        "stream": True,
+        "messages": user("Hello [[bedrock:silence=1.2]]"),
+    }
+    raw = urllib.request.urlopen(  # loopback
+        urllib.request.Request(
+            f"{url}/v1/chat/completions",
+            data=json.dumps(request).encode(),
+            headers={"content-type": "application/json"},
+        ),
+        timeout=30,
+    ).read()
+    assert raw.count(b": keep-alive\n\n") >= 3
+    assert raw.index(b": keep-alive") > raw.index(b'"content":"Hello!"')  # during the silence
+    with openai.OpenAI(base_url=f"{url}/v1", api_key="x", max_retries=0) as client:
+        stream = client.chat.completions.create(
+            model=ALIAS, messages=user("Hello [[bedrock:silence=1.2]]"), stream=True
+        )
+        assert "".join(c.choices[0].delta.content or "" for c in stream) == ANSWER
