@@ -23,13 +23,13 @@ from .api.errors import (
     StreamInterrupted,
     error_type,
 )
-from .api.http_response import HttpMetadata, HttpResponseStream
-from .api.pipeline import pipeline
-from .api.stream import ResponseStream
 from .api.streamify import streamify_response
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from .api.http_response import HttpMetadata, HttpResponseStream
+    from .api.pipeline import pipeline
+    from .api.stream import ResponseStream
     from .bedrock import (
         BedrockStreamError,
         TextStream,
@@ -42,9 +42,13 @@ if TYPE_CHECKING:
     )
     from .sse import sse_event, sse_stream
 
-# The Bedrock and SSE helpers load on first use (PEP 562): they import json and typing, which
-# a function that never touches them should not pay for at cold start.
+# Load on first use (PEP 562): a buffered function never needs the stream's modules, and the
+# Bedrock and SSE helpers import json and typing; neither should cost it cold start.
 _LAZY = {
+    "HttpMetadata": "api.http_response",
+    "HttpResponseStream": "api.http_response",
+    "ResponseStream": "api.stream",
+    "pipeline": "api.pipeline",
     "BedrockStreamError": "bedrock",
     "TextStream": "bedrock",
     "Usage": "bedrock",

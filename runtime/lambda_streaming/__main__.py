@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Awaitable
 
 from .api.errors import error_type
 from .api.streamify import StreamingHandler
@@ -49,7 +48,7 @@ def _serve(client: RuntimeApiClient, config: RuntimeConfig) -> int:
         on_init = getattr(handler, "on_init", None)  # streamify_response(on_init=...)
         if on_init is not None and isinstance(handler, StreamingHandler):
             result = on_init()
-            if isinstance(result, Awaitable):
+            if hasattr(result, "__await__"):  # an awaitable: collections.abc costs cold start
                 aio.run(result)
     except Exception as error:  # anything the handler's module or its set-up raises
         return _init_failed(client, error)

@@ -49,7 +49,7 @@ def _open(wire: Wire) -> Callable[[str], Wire]:
     return open_wire
 
 
-def in_state(state: StreamState) -> tuple[Response, Wire]:
+def in_state(state: str) -> tuple[Response, Wire]:
     wire = Wire()
     response = Response(_open(wire), "req-1")
     if state is S.HTTP:
@@ -77,7 +77,7 @@ CALLS: dict[str, Callable[[Response], object]] = {
 }
 
 # (state, call) -> state after it, or None when the call must be refused.
-EXPECTED: dict[tuple[StreamState, str], StreamState | None] = {
+EXPECTED: dict[tuple[str, str], str | None] = {
     (S.IDLE, "set_content_type()"): S.IDLE,
     (S.IDLE, "HttpResponseStream.from_stream()"): S.HTTP,
     (S.IDLE, "write()"): S.OPEN,
@@ -103,11 +103,11 @@ for over in (S.ENDED, S.FAILED_UNSENT, S.FAILED_SENT):
 
 
 def test_the_table_covers_every_pair() -> None:
-    assert set(EXPECTED) == {(state, call) for state in StreamState for call in CALLS}
+    assert set(EXPECTED) == {(state, call) for state in StreamState.ALL for call in CALLS}
 
 
-@pytest.mark.parametrize(("state", "call"), sorted(EXPECTED, key=lambda k: (k[0].name, k[1])))
-def test_each_call_in_each_state(state: StreamState, call: str) -> None:
+@pytest.mark.parametrize(("state", "call"), sorted(EXPECTED))
+def test_each_call_in_each_state(state: str, call: str) -> None:
     response, wire = in_state(state)
     before = (list(wire.chunks), wire.trailers)
     expected = EXPECTED[(state, call)]
@@ -116,7 +116,7 @@ def test_each_call_in_each_state(state: StreamState, call: str) -> None:
             CALLS[call](response)
         message = str(refused.value)
         assert message.startswith(call.replace("(data)", "()")) or "write()" in message
-        assert f"in state '{state.value}'" in message
+        assert f"in state '{state}'" in message
         assert response.state is state
         assert (wire.chunks, wire.trailers) == before  # a refused call sends nothing
         return

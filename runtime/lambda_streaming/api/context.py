@@ -9,7 +9,6 @@ The differential test in tests/functional compares both, field by field.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 
@@ -135,6 +134,8 @@ class LambdaContext:
 def _parse_json_header(value: str | None, name: str) -> object:
     if not value:
         return None
+    import json  # only when Lambda sends these headers: json costs cold start to import
+
     try:
         return json.loads(value)
     except ValueError as error:

@@ -82,7 +82,7 @@ def _put(chunk: object, stream: ResponseStream, response: Response) -> None:
     if isinstance(chunk, HttpMetadata):
         if response.state not in (StreamState.IDLE, StreamState.HTTP):
             raise InvalidStreamingOperation(
-                f"HttpMetadata was yielded in state '{response.state.value}'; yield it first"
+                f"HttpMetadata was yielded in state '{response.state}'; yield it first"
             )
         HttpResponseStream.from_stream(stream, chunk)
     else:

@@ -11,14 +11,11 @@ from __future__ import annotations
 
 from lambda_streaming.api.context import LambdaContext
 from lambda_streaming.api.errors import StreamInterrupted, error_type
-from lambda_streaming.api.stream import ResponseStream
 from lambda_streaming.api.streamify import StreamingHandler
 
-from .calls import call_node_style, write_all
 from .failures import error_payload, xray_cause
 from .logs import log_error, runtime_log
 from .marshal import marshal_result, unmarshal_event
-from .response import Response, StreamState
 from .runtime_api import AnswerLost, RuntimeApiError
 
 TYPE_CHECKING = False
@@ -27,6 +24,7 @@ if TYPE_CHECKING:
 
     from .config import RuntimeConfig
     from .http_connection import HttpResponse
+    from .response import Response
     from .runtime_api import Invocation, RuntimeApiClient
 
 # What a refused answer means, for the one log line it gets (Runtime API docs, "Errors").
@@ -64,6 +62,13 @@ class Dispatcher:
         self._settle("response", lambda: self._client.post_response(invocation, body, content_type))
 
     def _stream(self, handler: StreamingHandler, invocation: Invocation) -> None:
+        # Imported here, not at the top: a buffered function never loads the stream machinery
+        # (cold start). After the first invocation these are dictionary lookups.
+        from lambda_streaming.api.stream import ResponseStream
+
+        from .calls import call_node_style, write_all
+        from .response import Response, StreamState
+
         response = Response(
             lambda content_type: self._client.open_stream(invocation, content_type),
             invocation.request_id,
