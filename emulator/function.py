@@ -85,7 +85,10 @@ class Function:
             sandbox.dead.wait(timeout=10)
 
     def _acquire(self, *, wait: bool) -> Sandbox:
-        settle_until = time.monotonic() + _SETTLE_SECONDS
+        # Managed Instances environments are initialised before they take traffic: while a
+        # sandbox's workers are still starting, an invoke waits for one instead of a 429.
+        settle = self.config.init_timeout if self.config.managed_instances else _SETTLE_SECONDS
+        settle_until = time.monotonic() + settle
         with self._cond:
             while True:
                 if self._closed:

@@ -112,13 +112,13 @@ class Sandbox:
 
     def assign(self, invocation: Invocation) -> None:
         """Run ``invocation`` here; the pool must hold one of this sandbox's free workers."""
-        with self._lock:
-            self._running[invocation.request_id] = invocation
-            self._tokens = max(0, self._tokens - 1)
         start_line = f"START RequestId: {invocation.request_id} Version: $LATEST"
         log.info("[%s] %s", invocation.request_id, start_line)
         invocation.add_log(start_line.encode() + b"\n")
-        self.runtime_api.deliver(invocation)
+        with self._lock:  # token spent and invocation queued at once, for _free_if_ready
+            self._running[invocation.request_id] = invocation
+            self._tokens = max(0, self._tokens - 1)
+            self.runtime_api.deliver(invocation)
         threading.Thread(
             target=self._watch, args=(invocation,), name=f"sandbox-{self.number}-watch", daemon=True
         ).start()
@@ -128,8 +128,7 @@ class Sandbox:
         """A worker finished an invocation but has not polled ``/next`` again yet."""
         with self._lock:
             return (
-                len(self._running) < self.config.max_concurrency
-                and self._tokens == 0
+                len(self._running) + self._tokens < self.config.max_concurrency
                 and self._killed_because is None
                 and not self.dead.is_set()
             )

@@ -56,6 +56,10 @@ def _serve(client: RuntimeApiClient, config: RuntimeConfig) -> int:
     logging_bridge.sync()
     if not isinstance(handler, StreamingHandler):
         preload_encoder()  # every buffered answer goes through it: load it during init
+    if config.max_concurrency > 1:  # Lambda Managed Instances
+        from .internals.modes import serve_concurrently
+
+        return serve_concurrently(client, config, handler, logging_bridge.sync)
     run(client, Dispatcher(client, config, handler), before_invocation=logging_bridge.sync)
     return 0
 

@@ -9,8 +9,10 @@ between the two (sequential serving would take 8 s and interleave nothing).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -37,13 +39,6 @@ BOOTSTRAP = REPO / "runtime" / "bootstrap"
 HANDLERS = Path(__file__).resolve().parent / "handlers"
 CONCURRENCY = 8
 HANG_GUARD = 30.0
-
-pytestmark = pytest.mark.xfail(
-    strict=True,
-    reason="the runtime's concurrent mode is not built yet: it refuses "
-    "AWS_LAMBDA_MAX_CONCURRENCY > 1 (waits on the runtime-internals rewrite, issue #10)",
-)
-
 
 class RecordingApi(RuntimeApi):
     """The emulator's Runtime API, remembering (method, path, headers) of each request."""
@@ -96,6 +91,7 @@ class Environment:
             },
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own group: worker processes are killed with it
         )
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -117,8 +113,8 @@ class Environment:
         return invocation
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
         self._reader.join(timeout=5)
         if self.process.stdout is not None:

@@ -97,6 +97,9 @@ class LambdaContext:
         self.function_version = config.function_version
         self.invoked_function_arn = invocation.function_arn
         self.tenant_id = invocation.tenant_id
+        # The X-Ray trace header (Lambda-Runtime-Trace-Id): the one place it is in concurrent
+        # mode, where the process-wide _X_AMZN_TRACE_ID is not set.
+        self.xray_trace_id = invocation.trace_id
         client_context = _parse_json_header(invocation.client_context, "Client Context")
         self._w3c_fields = _pop_w3c(client_context)
         self.client_context = (

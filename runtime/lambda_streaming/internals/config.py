@@ -24,6 +24,11 @@ LOG_STREAM_ENV = "AWS_LAMBDA_LOG_STREAM_NAME"
 LOG_FORMAT_ENV = "AWS_LAMBDA_LOG_FORMAT"
 LOG_LEVEL_ENV = "AWS_LAMBDA_LOG_LEVEL"
 MAX_CONCURRENCY_ENV = "AWS_LAMBDA_MAX_CONCURRENCY"
+# Managed Instances: where workers may send their output (see internals/log_lines.py).
+LOG_SOCKET_ENV = "_LAMBDA_TELEMETRY_LOG_FD_PROVIDER_SOCKET"
+# Ours: how sync handlers run concurrently, "processes" (default) or "threads".
+SYNC_WORKERS_ENV = "LAMBDA_STREAMING_SYNC_WORKERS"
+_SYNC_WORKERS = ("processes", "threads")
 # Ours: log what the runtime itself does (connections, chunks) at DEBUG.
 DEBUG_ENV = "LAMBDA_STREAMING_DEBUG"
 
@@ -47,9 +52,12 @@ class RuntimeConfig:
         "log_format",
         "log_group_name",
         "log_level",
+        "log_socket",
         "log_stream_name",
+        "max_concurrency",
         "memory_limit_in_mb",
         "runtime_api",
+        "sync_workers",
         "task_root",
     )
 
@@ -64,6 +72,9 @@ class RuntimeConfig:
     log_format: str
     log_level: str | None
     debug: bool
+    max_concurrency: int
+    sync_workers: str
+    log_socket: str | None
 
     def __init__(self, **settings: object) -> None:
         for name in self.__slots__:
@@ -90,12 +101,11 @@ class RuntimeConfig:
             raise ConfigError(
                 f"{HANDLER_ENV} is not set: set the function's handler to 'module.function'"
             )
-        concurrency = environ.get(MAX_CONCURRENCY_ENV)
-        if concurrency not in (None, "", "1"):
+        max_concurrency = _max_concurrency(environ.get(MAX_CONCURRENCY_ENV) or "1")
+        sync_workers = environ.get(SYNC_WORKERS_ENV) or "processes"
+        if sync_workers not in _SYNC_WORKERS:
             raise ConfigError(
-                f"{MAX_CONCURRENCY_ENV}={concurrency}: this runtime version serves one request "
-                "per process; remove the capacity provider (Lambda Managed Instances) from the "
-                "function or set its per-environment concurrency to 1"
+                f"{SYNC_WORKERS_ENV}={sync_workers}: use 'processes' (the default) or 'threads'"
             )
         log_format, log_level = log_settings(environ)
         return cls(
@@ -110,6 +120,9 @@ class RuntimeConfig:
             log_format=log_format,
             log_level=log_level,
             debug=environ.get(DEBUG_ENV, "") not in ("", "0", "false"),
+            max_concurrency=max_concurrency,
+            sync_workers=sync_workers,
+            log_socket=environ.get(LOG_SOCKET_ENV) or None,
         )
 
 
@@ -119,3 +132,13 @@ def log_settings(environ: Mapping[str, str]) -> tuple[str, str | None]:
     if log_format not in _LOG_FORMATS:
         log_format = "Text"  # as awslambdaric: an unknown format falls back to text
     return log_format, environ.get(LOG_LEVEL_ENV) or None
+
+
+def _max_concurrency(value: str) -> int:
+    """``AWS_LAMBDA_MAX_CONCURRENCY``: 1 on classic Lambda, up to 1600 on Managed Instances."""
+    if not value.isdigit() or not 1 <= int(value) <= 1600:
+        raise ConfigError(
+            f"{MAX_CONCURRENCY_ENV}={value}: expected a whole number from 1 to 1600 (the "
+            "capacity provider's per-environment concurrency)"
+        )
+    return int(value)

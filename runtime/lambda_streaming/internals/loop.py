@@ -27,12 +27,18 @@ def run(
     *,
     before_invocation: Callable[[], None] = lambda: None,
     max_invocations: int | None = None,
+    expose_trace: bool = True,
 ) -> int:
-    """Serve invocations one after another; return how many were served."""
+    """Serve invocations one after another; return how many were served.
+
+    ``expose_trace=False`` (concurrent mode's workers) leaves ``_X_AMZN_TRACE_ID`` unset: it is
+    process-wide, and ``context.xray_trace_id`` carries each invocation's own.
+    """
     served = 0
     while max_invocations is None or served < max_invocations:
         invocation = client.next_invocation()
-        _expose_trace_id(invocation.trace_id)
+        if expose_trace:
+            _expose_trace_id(invocation.trace_id)
         logs.request_id.set(invocation.request_id)
         logs.tenant_id.set(invocation.tenant_id)
         before_invocation()

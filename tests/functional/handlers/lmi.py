@@ -18,7 +18,7 @@ log = logging.getLogger("concurrent-handler")
 async def async_stream(event, response_stream, context):
     response_stream.set_content_type("text/plain")
     request_id = context.aws_request_id
-    log.info("first chunk of %s", request_id)
+    log.warning("first chunk of %s", request_id)
     print(f"print from {request_id}")
     response_stream.write(f"first {request_id}\n".encode())
     await asyncio.sleep(float(event.get("wait", 1)))
@@ -29,7 +29,7 @@ async def async_stream(event, response_stream, context):
 def sync_stream(event, response_stream, context):
     response_stream.set_content_type("text/plain")
     request_id = context.aws_request_id
-    log.info("first chunk of %s", request_id)
+    log.warning("first chunk of %s", request_id)
     response_stream.write(f"first {request_id}\n".encode())
     if event.get("crash"):
         os._exit(3)  # this worker dies mid-stream; the others must go on
