@@ -40,6 +40,7 @@ HANDLERS = Path(__file__).resolve().parent / "handlers"
 CONCURRENCY = 8
 HANG_GUARD = 30.0
 
+
 class RecordingApi(RuntimeApi):
     """The emulator's Runtime API, remembering (method, path, headers) of each request."""
 
@@ -175,11 +176,14 @@ def assert_all_firsts_before_any_second(arrived: list[tuple[float, str, Response
     assert kinds.index(b"second") >= CONCURRENCY, kinds
 
 
-@pytest.mark.parametrize("handler", ["async_stream", "sync_stream"])
+@pytest.mark.parametrize(
+    ("handler", "workers"),
+    [("async_stream", None), ("sync_stream", None), ("sync_stream", "threads")],
+)
 def test_eight_streams_are_served_at_once_each_with_its_own_id_nonce_and_bytes(
-    start: Any, handler: str
+    start: Any, handler: str, workers: str | None
 ) -> None:
-    environment = start(handler)
+    environment = start(handler, {"LAMBDA_STREAMING_SYNC_WORKERS": workers} if workers else None)
     invocations = [environment.invoke({"wait": 1}) for _ in range(CONCURRENCY)]
     arrived = collect(environment, invocations)
     assert_all_firsts_before_any_second(arrived)
@@ -242,3 +246,30 @@ def test_no_trace_id_in_the_environment_and_one_in_the_context(start: Any) -> No
         answer = json.loads(body_of(arrived, invocation.request_id))
         assert answer["trace_env"] is None
         assert answer["trace_context"] == invocation.trace_id
+
+
+def test_sync_buffered_handlers_are_concurrent_too(start: Any) -> None:
+    environment = start("sync_buffered")
+    invocations = [environment.invoke({"wait": 1}) for _ in range(CONCURRENCY)]
+    started = time.monotonic()
+    arrived = collect(environment, invocations)
+    # Sequential serving would need 8 s; this bound only guards against that, with room for
+    # a loaded machine.
+    assert time.monotonic() - started < 6
+    answers = [json.loads(body_of(arrived, i.request_id)) for i in invocations]
+    assert [a["requestId"] for a in answers] == [i.request_id for i in invocations]
+    assert len({a["pid"] for a in answers}) == CONCURRENCY  # one worker process each
+
+
+@pytest.mark.parametrize("value", ["0", "two", "1601"])
+def test_a_bad_max_concurrency_is_an_init_error_saying_what_to_fix(start: Any, value: str) -> None:
+    environment = start("async_stream", {"AWS_LAMBDA_MAX_CONCURRENCY": value})
+    assert environment.process.wait(timeout=HANG_GUARD) == 1
+    environment._reader.join(timeout=5)
+    assert [t for m, t, _ in environment.api.requests if m == "POST"] == [
+        "/2018-06-01/runtime/init/error"
+    ]
+    assert any(
+        f"AWS_LAMBDA_MAX_CONCURRENCY={value}: expected a whole number from 1 to 1600" in line
+        for line in environment.lines
+    ), environment.lines
