@@ -7,7 +7,8 @@ The package has three layers, one folder (or module) each:
   Nothing in it is public.
 - ``api/``: what a handler touches: the response stream, ``streamify_response``, HTTP metadata,
   ``pipeline()``, the context and the errors. Re-exported here; import it from here.
-- integrations, public modules of their own: ``bedrock`` and ``sse``.
+- integrations, public modules of their own: ``bedrock`` (typed Bedrock stream events),
+  ``sse``, ``asgi`` and ``wsgi`` (web apps), ``openai`` and ``aisdk`` (client protocols).
 
 >>> from lambda_streaming import streamify_response
 >>> @streamify_response
