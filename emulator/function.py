@@ -3,7 +3,9 @@
 Sandboxes start on demand (a cold start happens on the first invoke and whenever all are busy),
 up to ``max_sandboxes`` running at once; beyond that an invoke is throttled, as Lambda throttles
 a function at its concurrency limit (``TooManyRequestsException``, HTTP 429). Dead sandboxes
-(crash, timeout, init error) leave the pool and the next invoke starts a fresh one.
+(crash, timeout, init error) leave the pool and the next invoke starts a fresh one; an invoke
+never runs in a sandbox whose runtime has exited (one that died waiting in ``/next``, after its
+answer), it goes to a live or fresh one.
 
 On Lambda Managed Instances (``max_concurrency`` > 1) a sandbox takes invocations while one of
 its workers waits in ``/next``; when every worker of every sandbox is busy the invoke is
@@ -18,8 +20,8 @@ import time
 
 from emulator.cold_starts import NoStartSlot
 from emulator.config import FunctionConfig
-from emulator.invocation import Invocation, InvocationRequest
-from emulator.sandbox import Sandbox
+from emulator.invocation import FunctionError, Invocation, InvocationRequest
+from emulator.sandbox import Sandbox, SandboxGone
 
 log = logging.getLogger(__name__)
 _SETTLE_SECONDS = 1.0
@@ -69,9 +71,31 @@ class Function:
             timeout=self.config.timeout,
             max_response_bytes=limit,
         )
-        sandbox = self._acquire(wait=wait)
-        sandbox.assign(invocation)
+        self._run(invocation, wait=wait)
         return invocation
+
+    def _run(self, invocation: Invocation, *, wait: bool) -> None:
+        while True:
+            sandbox = self._acquire(wait=wait)
+            try:
+                sandbox.assign(invocation)
+                return
+            except SandboxGone:
+                self._retire(sandbox)  # its monitor retires it too; do not hand it out again
+
+    def _rerun(self, invocation: Invocation) -> None:
+        """Run an invocation whose sandbox died before delivering it (in its own thread: a
+        cold start may wait for a start slot)."""
+
+        def run() -> None:
+            try:
+                self._run(invocation, wait=False)
+            except Throttled as throttled:
+                invocation.fail(FunctionError.service("TooManyRequestsException", str(throttled)))
+            except Exception as error:  # a sandbox that cannot start: say so, do not hang
+                invocation.fail(FunctionError.service("ServiceException", str(error)))
+
+        threading.Thread(target=run, name=f"rerun-{invocation.request_id}", daemon=True).start()
 
     def close(self) -> None:
         """Kill every sandbox and wait for them to be gone."""
@@ -100,6 +124,10 @@ class Function:
                     # start) rather than start another for a client invoking in sequence.
                     self._cond.wait(timeout=0.05)
                     continue
+                if any(s.dead.is_set() for s in self._all):
+                    # Its runtime exited and it is being retired: a slot frees up at once.
+                    self._cond.wait(timeout=0.05)
+                    continue
                 if len(self._all) < self.max_sandboxes:
                     self._started += 1
                     sandbox = Sandbox(
@@ -107,6 +135,7 @@ class Function:
                         number=self._started,
                         on_free=self._release,
                         on_dead=self._retire,
+                        on_orphan=self._rerun,
                     )
                     self._all.add(sandbox)
                     break
@@ -143,7 +172,9 @@ class Function:
 
     def _retire(self, sandbox: Sandbox) -> None:
         with self._cond:
+            if sandbox not in self._all:
+                return
             self._all.discard(sandbox)
             self._free = [free for free in self._free if free is not sandbox]
-            self._cond.notify()
+            self._cond.notify_all()
         log.info("[sandbox %d] retired; the next invoke starts a fresh one", sandbox.number)

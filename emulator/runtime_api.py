@@ -79,7 +79,8 @@ class RuntimeApi:
     ``Runtime.TruncatedResponse``);
     ``on_init_error`` receives what ``/init/error`` reported; ``on_waiting`` is called each
     time the runtime polls ``/next`` (a worker is ready for an event) and ``on_answered`` each
-    time an invocation's answer is complete.
+    time an invocation's answer is complete; ``runtime_exited()`` is True once the process
+    has ended (no event is delivered to it then).
     """
 
     def __init__(
@@ -92,10 +93,12 @@ class RuntimeApi:
         on_answered: Callable[[Invocation], None] = lambda _invocation: None,
         shape_bandwidth: bool = False,
         max_concurrency: int = 1,
+        runtime_exited: Callable[[], bool] = lambda: False,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
         self._exit_status = exit_status
+        self._runtime_exited = runtime_exited
         self._on_init_error = on_init_error
         self._on_waiting = on_waiting
         self._on_answered = on_answered
@@ -189,7 +192,9 @@ class RuntimeApi:
             while self.state is State.WAITING:
                 while self._pending and self._pending[0].finished.is_set():
                     self._pending.popleft()  # ended while queued (e.g. timed out): never delivered
-                if self._pending:
+                if self._pending and not self._runtime_exited():
+                    # (a /next of a runtime that has since died gets no event: its sandbox
+                    # hands what is pending to another one)
                     invocation = self._pending.popleft()
                     break
                 self._cond.wait(timeout=1.0)

@@ -28,11 +28,18 @@ from emulator.cold_starts import NoStartSlot, StartSlot
 from emulator.config import FunctionConfig, lambda_environment
 from emulator.function_logs import memory_warning, timeout_message
 from emulator.invocation import FunctionError, Invocation
-from emulator.runtime_api import RuntimeApi
+from emulator.runtime_api import RuntimeApi, State
 from emulator.sandbox_logs import SandboxLogs
 
 log = logging.getLogger("emulator.function")
+
+
+class SandboxGone(Exception):
+    """The sandbox's runtime process has exited: the invocation must go to another one."""
+
+
 _WATCH_INTERVAL = 0.05
+_EXITED_NOWAIT = os.WEXITED | os.WNOHANG | os.WNOWAIT
 # Where Lambda tells a Managed Instances runtime to connect its workers' output (see
 # sandbox_logs.py); the runtime may also keep writing to stdout.
 LOG_SOCKET_VARIABLE = "_LAMBDA_TELEMETRY_LOG_FD_PROVIDER_SOCKET"
@@ -40,7 +47,8 @@ LOG_SOCKET_VARIABLE = "_LAMBDA_TELEMETRY_LOG_FD_PROVIDER_SOCKET"
 
 class Sandbox:
     """A runtime process and its Runtime API. ``on_free`` is called once per worker that can
-    take another invocation, ``on_dead`` once when the sandbox is gone for good."""
+    take another invocation, ``on_dead`` once when the sandbox is gone for good, after
+    ``on_orphan`` for each invocation it was given but never delivered to its runtime."""
 
     def __init__(
         self,
@@ -49,11 +57,13 @@ class Sandbox:
         number: int,
         on_free: Callable[["Sandbox"], None],
         on_dead: Callable[["Sandbox"], None],
+        on_orphan: Callable[[Invocation], None] = lambda _invocation: None,
     ) -> None:
         self.config = config
         self.number = number
         self._on_free = on_free
         self._on_dead = on_dead
+        self._on_orphan = on_orphan
         self._lock = threading.Lock()
         self._running: dict[str, Invocation] = {}
         self._init_error: FunctionError | None = None
@@ -67,6 +77,7 @@ class Sandbox:
             on_waiting=self._free_if_ready,
             shape_bandwidth=config.shape_bandwidth,
             max_concurrency=config.max_concurrency,
+            runtime_exited=self.exited,
         )
         self.logs = SandboxLogs(number, json_only=config.managed_instances, running=self.running)
         self._process: subprocess.Popen[bytes] | None = None
@@ -111,24 +122,34 @@ class Sandbox:
         ).start()
 
     def assign(self, invocation: Invocation) -> None:
-        """Run ``invocation`` here; the pool must hold one of this sandbox's free workers."""
-        start_line = f"START RequestId: {invocation.request_id} Version: $LATEST"
-        log.info("[%s] %s", invocation.request_id, start_line)
-        invocation.add_log(start_line.encode() + b"\n")
+        """Run ``invocation`` here; the pool must hold one of this sandbox's free workers.
+
+        Raises ``SandboxGone`` if the runtime process has already exited (its worker's token
+        may still be in the pool: a runtime can die while it waits in ``/next``).
+        """
         with self._lock:  # token spent and invocation queued at once, for _free_if_ready
+            if self.dead.is_set() or self.exited():
+                raise SandboxGone(f"sandbox {self.number} has exited")
             self._running[invocation.request_id] = invocation
             self._tokens = max(0, self._tokens - 1)
             self.runtime_api.deliver(invocation)
+        start_line = f"START RequestId: {invocation.request_id} Version: $LATEST"
+        log.info("[%s] %s", invocation.request_id, start_line)
+        invocation.add_log(start_line.encode() + b"\n")
         threading.Thread(
             target=self._watch, args=(invocation,), name=f"sandbox-{self.number}-watch", daemon=True
         ).start()
 
     @property
     def settling(self) -> bool:
-        """A worker finished an invocation but has not polled ``/next`` again yet."""
+        """A worker finished an invocation but has not polled ``/next`` again yet (an
+        answered invocation counts as finished before its watcher has reported it)."""
         with self._lock:
+            busy = sum(
+                1 for invocation in self._running.values() if not invocation.finished.is_set()
+            )
             return (
-                len(self._running) + self._tokens < self.config.max_concurrency
+                busy + self._tokens < self.config.max_concurrency
                 and self._killed_because is None
                 and not self.dead.is_set()
             )
@@ -148,6 +169,8 @@ class Sandbox:
         (and for an init that never ends) also kill the sandbox."""
         assigned = time.monotonic()
         while not invocation.finished.wait(_WATCH_INTERVAL):
+            if self._handed_off(invocation):
+                return  # never delivered here: the sandbox it went to watches it
             if invocation.deadline is None:
                 timed_out = time.monotonic() - assigned > self.config.init_timeout
                 limit = self.config.init_timeout
@@ -170,6 +193,10 @@ class Sandbox:
             if self._running.get(invocation.request_id) is invocation:
                 del self._running[invocation.request_id]
         self._free_if_ready()
+
+    def _handed_off(self, invocation: Invocation) -> bool:
+        with self._lock:
+            return self.dead.is_set() and self._running.get(invocation.request_id) is None
 
     # --- availability --------------------------------------------------------------------
     def _free_if_ready(self) -> None:
@@ -206,6 +233,16 @@ class Sandbox:
             invocation.add_log(warning.encode() + b"\n")
 
     # --- process lifecycle ---------------------------------------------------------------
+    def exited(self) -> bool:
+        """True once the runtime process has ended, even before the exit monitor (blocked in
+        ``wait()``, which holds Popen's lock) has reaped it: ``WNOWAIT`` leaves it to reap."""
+        if self._process is None:
+            return False
+        try:
+            return os.waitid(os.P_PID, self._process.pid, _EXITED_NOWAIT) is not None
+        except ChildProcessError:
+            return True  # already reaped
+
     def _exit_status(self, wait: float) -> int | None:
         if self._process is None:
             return None
@@ -226,10 +263,22 @@ class Sandbox:
     def _monitor(self) -> None:
         assert self._process is not None
         status = self._process.wait()
-        with self._lock:
+        # A runtime that got as far as /next was ready: an invocation it never received
+        # (deadline unset) never started, and Lambda would have run it in a live
+        # environment, so it goes to another sandbox. One that died during start-up fails
+        # what waited for it (retrying would crash again).
+        was_ready = self.runtime_api.state is State.WAITING
+        with self._lock:  # dead and the snapshot at once: assign() refuses from now on
+            self.dead.set()
+            orphans = [
+                invocation
+                for invocation in self._running.values()
+                if was_ready and invocation.deadline is None and not invocation.finished.is_set()
+            ]
+            for orphan in orphans:
+                del self._running[orphan.request_id]
             invocations = list(self._running.values())
             reason, init_error = self._killed_because, self._init_error
-        self.dead.set()
         self._start_slot.give_back()
         if reason is None:
             log.warning("[sandbox %d] runtime exited with status %s", self.number, status)
@@ -237,6 +286,9 @@ class Sandbox:
             invocation.fail(init_error or FunctionError.exit_error(invocation.request_id, status))
         self.runtime_api.stop()
         self.logs.close()
+        for orphan in orphans:
+            log.info("[%s] runtime exited before the event was delivered", orphan.request_id)
+            self._on_orphan(orphan)
         self._on_dead(self)
 
     def _pump_logs(self) -> None:

@@ -152,3 +152,11 @@ def touch(event: dict[str, Any], context: Any) -> None:
 def log_and_return(event: dict[str, Any], context: Any) -> str:
     print("hello from the handler")
     return "logged"
+
+
+@streamify_response
+def exit_after_end(event: dict[str, Any], response_stream: Any, context: Any) -> None:
+    """Answer in full, then end the runtime process before it can poll /next again."""
+    response_stream.write(str(os.getpid()))
+    response_stream.end()
+    os._exit(0)
