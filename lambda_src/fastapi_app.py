@@ -15,7 +15,7 @@ error trailers (``Function.ThrottlingException`` etc.), as in ``stream_text.py``
 from collections.abc import Iterator
 
 from common import RequestFailed, converse_stream, settings
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel
 
@@ -35,7 +35,7 @@ def health() -> dict[str, str]:
 
 
 @app.post("/chat")
-def chat(request: Chat) -> Response:
+def chat(request: Chat, raw: Request) -> Response:
     prompt = request.prompt.strip()
     try:
         if not prompt:
@@ -44,7 +44,9 @@ def chat(request: Chat) -> Response:
             raise RequestFailed(
                 400, "BadRequest", f"the prompt is over {settings().max_prompt_chars} characters"
             )
-        response = converse_stream(prompt)
+        # The Lambda context reaches the route through the ASGI scope: retries of a
+        # throttled call stop before the function's timeout.
+        response = converse_stream(prompt, context=raw.scope.get("aws.context"))
     except RequestFailed as failure:
         return JSONResponse(
             {"error": failure.name, "message": failure.message},

@@ -37,7 +37,7 @@ from functools import cache
 from typing import Any
 
 from api_key import check_api_key
-from common import DEFAULTS, bedrock_client, is_http, settings
+from common import DEFAULTS, client_within, is_http, settings
 from keep_alive import with_keep_alive
 
 from lambda_streaming import HttpMetadata, converse_events, streamify_response
@@ -78,9 +78,9 @@ def handler(event: Any, context: Any) -> Iterator[Any]:
         elif path.startswith("/v1/models/") and method == "GET":
             yield from _json(_model(path.removeprefix("/v1/models/")))
         elif path == "/v1/chat/completions" and method == "POST":
-            yield from _chat_completions(_body(event) if http else event, http)
+            yield from _chat_completions(_body(event) if http else event, http, context)
         elif path == "/api/chat" and method == "POST":
-            yield from _ui_chat(_body(event), http)
+            yield from _ui_chat(_body(event), http, context)
         else:
             raise OpenAIError(
                 404,
@@ -98,16 +98,16 @@ def handler(event: Any, context: Any) -> Iterator[Any]:
         yield error.body()
 
 
-def _chat_completions(body: object, http: bool) -> Iterator[Any]:
+def _chat_completions(body: object, http: bool, context: Any) -> Iterator[Any]:
     config = settings()
     request = read_chat_request(body, models=served_models(), default_max_tokens=config.max_tokens)
     _check_size(request.converse)
     if not request.stream:
-        answer = bedrock_client().converse(**request.converse)
+        answer = client_within(context).converse(**request.converse)
         yield from _json(chat_completion(answer, request.model))
         return
     events = _first_event_read(
-        converse_events(bedrock_client().converse_stream(**request.converse))
+        converse_events(client_within(context).converse_stream(**request.converse))
     )
     if http:
         yield HttpMetadata(200, SSE_HEADERS)
@@ -117,7 +117,7 @@ def _chat_completions(body: object, http: bool) -> Iterator[Any]:
     yield from with_keep_alive(chunks, KEEP_ALIVE_S)
 
 
-def _ui_chat(body: object, http: bool) -> Iterator[Any]:
+def _ui_chat(body: object, http: bool, context: Any) -> Iterator[Any]:
     if not isinstance(body, dict):
         raise bad_request("the request body must be a JSON object with 'messages'")
     unknown = sorted(set(body) - CHAT_KEYS)
@@ -141,7 +141,7 @@ def _ui_chat(body: object, http: bool) -> Iterator[Any]:
     if body.get("tools") is not None:
         converse["toolConfig"] = {"tools": converse_tools(body["tools"])}
     _check_size(converse)
-    events = _first_event_read(converse_events(bedrock_client().converse_stream(**converse)))
+    events = _first_event_read(converse_events(client_within(context).converse_stream(**converse)))
     if http:
         yield HttpMetadata(200, UI_MESSAGE_STREAM_HEADERS)
     parts = ui_message_stream(

@@ -12,7 +12,7 @@ from functools import cache
 from itertools import chain
 from typing import Any
 
-from common import RequestFailed, bedrock_client, bedrock_failed, is_http, read_prompt, settings
+from common import RequestFailed, bedrock_failed, client_within, is_http, read_prompt, settings
 from langchain_aws import ChatBedrockConverse
 from langchain_core.output_parsers import StrOutputParser
 
@@ -21,11 +21,12 @@ from lambda_streaming.bedrock import bedrock_error
 
 
 @cache
-def text_chain() -> Any:
-    """The chain, built once per sandbox on the shared boto3 client."""
+def text_chain(client: Any) -> Any:
+    """The chain on ``client``, built once per sandbox for each of the few boto3 clients
+    ``client_within`` gives (one per retry budget)."""
     config = settings()
     model = ChatBedrockConverse(
-        client=bedrock_client(),
+        client=client,
         model=config.model_id,
         region_name=config.region,
         max_tokens=config.max_tokens,
@@ -36,7 +37,8 @@ def text_chain() -> Any:
 @streamify_response
 def handler(event: Any, response_stream: Any, context: Any) -> None:
     try:
-        stream = iter(text_chain().stream(read_prompt(event)))
+        # Retries of a throttled call stop before the function's timeout (client_within).
+        stream = iter(text_chain(client_within(context)).stream(read_prompt(event)))
         first = next(stream, "")  # Bedrock is called here: its refusals still get a status
     except RequestFailed as failure:
         _refuse(event, response_stream, failure)
