@@ -5,24 +5,41 @@ CloudFront drop a connection idle for their read timeout. ``with_keep_alive(line
 reads the stream's SSE text in a helper thread and, after ``seconds`` without any, sends
 ``: keep-alive`` (a comment: the ``openai`` SDK's SSE decoder and the AI SDK's
 ``eventsource-parser`` skip it). The translators stay pure; this wraps their output.
+
+With the Lambda ``context`` it also ends the stream ``margin_ms`` before the function's timeout
+with the protocol's in-band error (``expired``), even while the model is silent: the
+translators' own deadline check runs between Bedrock events only, and a silence longer than the
+function's time left would otherwise end in a cut connection.
 """
 
 import queue
 import threading
 from collections.abc import Iterable, Iterator
+from typing import Any
+
+from lambda_streaming.bedrock import DEFAULT_DEADLINE_MARGIN_MS
 
 KEEP_ALIVE = ": keep-alive\n\n"
 _END = object()
 
 
-def with_keep_alive(lines: Iterable[str], seconds: float | None) -> Iterator[str]:
+def with_keep_alive(
+    lines: Iterable[str],
+    seconds: float | None,
+    *,
+    context: Any = None,
+    expired: str = "",
+    margin_ms: int = DEFAULT_DEADLINE_MARGIN_MS,
+) -> Iterator[str]:
     """``lines`` as they come, and ``KEEP_ALIVE`` after each ``seconds`` of silence.
 
-    ``None`` or ``0``: ``lines`` unchanged, read in the caller's thread. An exception ``lines``
-    raises is raised here, in the caller's thread. Closing this iterator (the client left)
-    closes ``lines`` once its thread is done with the item in hand.
+    ``None`` or ``0`` (and no ``context``): ``lines`` unchanged, read in the caller's thread.
+    An exception ``lines`` raises is raised here, in the caller's thread. Closing this iterator
+    (the client left) closes ``lines`` once its thread is done with the item in hand. With
+    ``context`` (the Lambda context): once ``margin_ms`` or less of the function's time is
+    left, ``expired`` (the protocol's error event) and the end, whatever ``lines`` is doing.
     """
-    if not seconds:
+    if not seconds and context is None:
         yield from lines
         return
     items: queue.SimpleQueue[tuple[object, BaseException | None]] = queue.SimpleQueue()
@@ -46,10 +63,18 @@ def with_keep_alive(lines: Iterable[str], seconds: float | None) -> Iterator[str
     threading.Thread(target=pump, name="keep-alive", daemon=True).start()
     try:
         while True:
+            wait = seconds or None
+            if context is not None:
+                left_s = (context.get_remaining_time_in_millis() - margin_ms) / 1000
+                if left_s <= 0:
+                    yield expired
+                    return  # the finally stops the pump; it closes lines after its read
+                wait = left_s if wait is None else min(wait, left_s)
             try:
-                line, error = items.get(timeout=seconds)
+                line, error = items.get(timeout=wait)
             except queue.Empty:
-                yield KEEP_ALIVE
+                if context is None or wait == seconds:
+                    yield KEEP_ALIVE
                 continue
             if error is not None:
                 raise error

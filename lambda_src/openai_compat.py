@@ -17,10 +17,11 @@ Errors before the first byte are OpenAI error objects with their HTTP status (Be
 throttling -> 429, so ``openai.RateLimitError``); the answer's first event is read before the
 status is sent, so a failure Bedrock reports at once still gets its status. A failure later is
 an in-band event (OpenAI: ``data: {"error": ...}``, raised by the SDK's iterator; AI SDK:
-an ``error`` part). While Bedrock is silent a ``: keep-alive`` comment goes out every
-``SSE_KEEP_ALIVE_SECONDS`` (15; 0 turns it off), which both SDKs skip. With
-``API_KEY_SECRET_ID`` or ``API_KEY_PARAMETER`` set, a bearer key is required (``api_key.py``),
-except for IAM-signed requests.
+an ``error`` part); so is the function's timeout coming near: the stream ends with that error
+a second before it, even while Bedrock is silent. While Bedrock is silent a ``: keep-alive``
+comment goes out every ``SSE_KEEP_ALIVE_SECONDS`` (15; 0 turns it off), which both SDKs skip.
+With ``API_KEY_SECRET_ID`` or ``API_KEY_PARAMETER`` set, a bearer key is required
+(``api_key.py``), except for IAM-signed requests.
 
     scripts/demo.sh --handler openai_compat
     curl -N http://127.0.0.1:8080/v1/chat/completions -H "Content-Type: application/json" \\
@@ -45,9 +46,10 @@ from lambda_streaming.aisdk import (
     UI_MESSAGE_STREAM_HEADERS,
     UIMessageError,
     converse_ui_messages,
+    part_event,
     ui_message_stream,
 )
-from lambda_streaming.bedrock import BedrockEvents, MessageStart
+from lambda_streaming.bedrock import BedrockEvents, DeadlineReached, MessageStart
 from lambda_streaming.openai import (
     SSE_HEADERS,
     OpenAIError,
@@ -55,6 +57,7 @@ from lambda_streaming.openai import (
     chat_completion,
     chat_completion_chunks,
     converse_tools,
+    error_event,
     model_list,
     openai_error,
     read_chat_request,
@@ -112,9 +115,14 @@ def _chat_completions(body: object, http: bool, context: Any) -> Iterator[Any]:
     if http:
         yield HttpMetadata(200, SSE_HEADERS)
     chunks = chat_completion_chunks(
-        events, request.model, include_usage=request.include_usage, reraise=not http
+        events,
+        request.model,
+        include_usage=request.include_usage,
+        reraise=not http,
+        context=context,
     )
-    yield from with_keep_alive(chunks, KEEP_ALIVE_S)
+    stopped = error_event(DeadlineReached())
+    yield from with_keep_alive(chunks, KEEP_ALIVE_S, context=context, expired=stopped)
 
 
 def _ui_chat(body: object, http: bool, context: Any) -> Iterator[Any]:
@@ -145,9 +153,13 @@ def _ui_chat(body: object, http: bool, context: Any) -> Iterator[Any]:
     if http:
         yield HttpMetadata(200, UI_MESSAGE_STREAM_HEADERS)
     parts = ui_message_stream(
-        events, reraise=not http, error_text=lambda error: openai_error(error).message
+        events,
+        reraise=not http,
+        error_text=lambda error: openai_error(error).message,
+        context=context,
     )
-    yield from with_keep_alive(parts, KEEP_ALIVE_S)
+    stopped = part_event({"type": "error", "errorText": str(DeadlineReached())})
+    yield from with_keep_alive(parts, KEEP_ALIVE_S, context=context, expired=stopped)
 
 
 class _Replayed:

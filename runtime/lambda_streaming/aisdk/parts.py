@@ -18,7 +18,9 @@ import json
 import os
 
 from lambda_streaming.bedrock import (
+    DEFAULT_DEADLINE_MARGIN_MS,
     BlockStop,
+    LambdaContextLike,
     MessageStop,
     Metadata,
     ReasoningDelta,
@@ -26,6 +28,7 @@ from lambda_streaming.bedrock import (
     ToolUseDelta,
     ToolUseStart,
     ToolUseStop,
+    until_deadline,
 )
 
 TYPE_CHECKING = False
@@ -174,18 +177,23 @@ def ui_message_stream(
     message_id: str | None = None,
     reraise: bool = False,
     error_text: Callable[[Exception], str] | None = None,
+    context: LambdaContextLike | None = None,
+    margin_ms: int = DEFAULT_DEADLINE_MARGIN_MS,
 ) -> Iterator[str]:
     """The SSE stream of an answer: every part as ``data: {...}``, then ``data: [DONE]``.
 
     If ``events`` raises, an ``error`` part (``errorText``: ``error_text(exc)`` if given, else
     ``str(exc)``) is sent and the stream ends; ``reraise=True`` re-raises it afterwards. A stream
-    that ends without Bedrock's stop reason is such a failure.
+    that ends without Bedrock's stop reason is such a failure. With the Lambda ``context``, the
+    stream stops ``margin_ms`` before the function's timeout with such an ``error`` part
+    (``DeadlineReached``) instead of being cut by it (checked before each Bedrock event).
     """
     translate = PartTranslator(message_id)
     for part in translate.start():
         yield part_event(part)
+    reading = events if context is None else until_deadline(events, context, margin_ms=margin_ms)
     try:
-        for event in events:
+        for event in reading:
             for part in translate.feed(event):
                 yield part_event(part)
         if translate.stop_reason is None:

@@ -64,8 +64,10 @@ from .deadline import (
     DEFAULT_DEADLINE_MARGIN_MS,
     DEFAULT_DEADLINE_NOTE,
     DeadlineGuard,
+    DeadlineReached,
     LambdaContextLike,
     deadline_guard,
+    until_deadline,
 )
 from .errors import STREAM_EXCEPTIONS, BedrockStreamError, UnknownShapeError, bedrock_error
 from .events import (
@@ -101,6 +103,7 @@ __all__ = [
     "BlockStop",
     "Citation",
     "DeadlineGuard",
+    "DeadlineReached",
     "GuardrailTrace",
     "LambdaContextLike",
     "MessageStart",
@@ -122,4 +125,5 @@ __all__ = [
     "deadline_guard",
     "invoke_events",
     "invoke_text",
+    "until_deadline",
 ]

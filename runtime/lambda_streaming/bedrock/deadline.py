@@ -1,6 +1,8 @@
 """Ending a stream cleanly before the function times out, instead of being cut mid-sentence.
 
-Owns: ``DeadlineGuard``/``deadline_guard`` and the margin and note they use by default.
+Owns: ``DeadlineGuard``/``deadline_guard`` and the margin and note they use by default;
+``DeadlineReached`` and ``until_deadline`` for streams whose protocol ends with an in-band error
+(the OpenAI and AI SDK streams) rather than a note.
 """
 
 from __future__ import annotations
@@ -11,12 +13,23 @@ from .errors import close_source
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
 
 _T = TypeVar("_T")
 
 DEFAULT_DEADLINE_MARGIN_MS = 1000
 DEFAULT_DEADLINE_NOTE = "\n\n[stopped early: the function is about to reach its timeout]\n"
+DEADLINE_MESSAGE = "stopped early: the function is about to reach its timeout"
+
+
+class DeadlineReached(TimeoutError):
+    """The stream stopped ``margin_ms`` before the function's timeout (its type in the error
+    trailers and logs: ``Function.DeadlineReached``)."""
+
+    error_type = "Function.DeadlineReached"
+
+    def __init__(self, message: str = DEADLINE_MESSAGE) -> None:
+        super().__init__(message)
 
 
 class LambdaContextLike(Protocol):
@@ -89,3 +102,34 @@ def deadline_guard(
     ['a', 'b', '[timeout]']
     """
     return DeadlineGuard(items, context, margin_ms=margin_ms, note=note)
+
+
+def until_deadline(
+    items: Iterable[_T], context: LambdaContextLike, *, margin_ms: int = DEFAULT_DEADLINE_MARGIN_MS
+) -> Iterator[_T]:
+    """``items`` until ``margin_ms`` before the timeout, then ``DeadlineReached`` (checked
+    before each item; the caller closes ``items``). For a stream whose protocol reports the
+    end as an error: the translators turn it into their in-band error event.
+
+    >>> class Context:
+    ...     remaining = [5000, 900]
+    ...     def get_remaining_time_in_millis(self):
+    ...         return self.remaining.pop(0)
+    >>> stream = until_deadline(["a", "b"], Context())
+    >>> next(stream)
+    'a'
+    >>> try:
+    ...     next(stream)
+    ... except DeadlineReached as stopped:
+    ...     print(stopped.error_type, stopped)
+    Function.DeadlineReached stopped early: the function is about to reach its timeout
+    """
+    iterator = iter(items)
+    while True:  # checked before each read: a read may wait for Bedrock
+        if context.get_remaining_time_in_millis() <= margin_ms:
+            raise DeadlineReached
+        try:
+            item = next(iterator)
+        except StopIteration:
+            return
+        yield item

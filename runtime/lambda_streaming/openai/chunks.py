@@ -17,6 +17,8 @@ import os
 import time
 
 from lambda_streaming.bedrock import (
+    DEFAULT_DEADLINE_MARGIN_MS,
+    LambdaContextLike,
     MessageStart,
     MessageStop,
     Metadata,
@@ -25,6 +27,7 @@ from lambda_streaming.bedrock import (
     ToolUseDelta,
     ToolUseStart,
     Usage,
+    until_deadline,
 )
 
 from .errors import openai_error
@@ -165,6 +168,8 @@ def chat_completion_chunks(
     include_usage: bool = False,
     reraise: bool = False,
     translator: ChunkTranslator | None = None,
+    context: LambdaContextLike | None = None,
+    margin_ms: int = DEFAULT_DEADLINE_MARGIN_MS,
 ) -> Iterator[str]:
     """The SSE stream of an answer: chunk events, then ``data: [DONE]``. Each string yielded
     is what one Bedrock event produced (the role chunk goes out with the first token's).
@@ -172,11 +177,15 @@ def chat_completion_chunks(
     If ``events`` raises, an error event is sent and the stream ends (no ``[DONE]``); with
     ``reraise=True`` the exception is re-raised after it (a direct invoke's caller then sees it
     in the error trailers). A stream that ends without Bedrock's stop reason is such a failure.
+    With the Lambda ``context``, the stream stops ``margin_ms`` before the function's timeout
+    with such an error event (504 ``timeout``) instead of being cut by it (checked before each
+    Bedrock event: a silence is not interrupted).
     """
     translate = translator or ChunkTranslator(model, include_usage=include_usage)
     held = ""  # the role chunk, sent in one write with the first token's chunk
+    reading = events if context is None else until_deadline(events, context, margin_ms=margin_ms)
     try:
-        for event in events:
+        for event in reading:
             lines = translate.feed(event)
             if isinstance(event, MessageStart):
                 held += "".join(lines)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 
+from lambda_streaming.bedrock.deadline import DeadlineReached
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -96,10 +98,13 @@ def openai_error(error: BaseException) -> OpenAIError:
 
     An ``OpenAIError`` stays itself; a Bedrock error (botocore ``ClientError``: its
     ``response["Error"]["Code"]``; ``BedrockStreamError``: its ``code``) gets its mapped status;
-    anything else is a 500 ``server_error`` whose message names the exception.
+    ``DeadlineReached`` (the function's timeout is near) is a 504 ``timeout``; anything else
+    is a 500 ``server_error`` whose message names the exception.
     """
     if isinstance(error, OpenAIError):
         return error
+    if isinstance(error, DeadlineReached):
+        return OpenAIError(504, str(error), type="server_error", code="timeout")
     details = getattr(error, "response", None)
     code = message = None
     if isinstance(details, dict):
