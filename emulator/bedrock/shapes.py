@@ -17,6 +17,7 @@ from .answers import GUARDRAIL_MESSAGE, REASONING, Plan, count_input_tokens, tok
 JSON = dict[str, Any]
 DEFAULT_MAX_TOKENS = 1000
 LLAMA_DEFAULT_MAX_GEN_LEN = 512
+SIGNATURE = "ZmFrZS1zaWduYXR1cmU="  # the fake's reasoning signature (base64 of "fake-signature")
 FAMILIES = ("anthropic", "nova", "llama", "mistral", "deepseek", "openai", "cohere", "titan")
 
 
@@ -242,8 +243,21 @@ def _llama_user_text(prompt: str) -> str:
 
 
 def converse_response(done: Completion, latency_ms: int) -> JSON:
+    """Converse's answer: the same blocks ConverseStream sends, whole: reasoning first
+    (``reasoningContent.reasoningText`` with its signature), the text, then a ``toolUse``
+    block with its complete ``input`` object, as the Converse API reference shows them
+    (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html,
+    https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ContentBlock.html)."""
+    content: list[JSON] = []
+    if done.reasoning:
+        reasoning = {"text": "".join(done.reasoning), "signature": SIGNATURE}
+        content.append({"reasoningContent": {"reasoningText": reasoning}})
+    content.append({"text": done.text})
+    if done.tool is not None:
+        tool_id, name, arguments = done.tool
+        content.append({"toolUse": {"toolUseId": tool_id, "name": name, "input": arguments}})
     return {
-        "output": {"message": {"role": "assistant", "content": [{"text": done.text}]}},
+        "output": {"message": {"role": "assistant", "content": content}},
         "stopReason": done.stop,
         "usage": _converse_usage(done),
         "metrics": {"latencyMs": latency_ms},

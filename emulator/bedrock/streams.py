@@ -12,9 +12,16 @@ marks the events that carry generated tokens, which the server paces and counts.
 import json
 from collections.abc import Callable, Iterator
 
-from .shapes import JSON, Completion, Event, _anthropic_model, _converse_usage, _message_id
+from .shapes import (
+    JSON,
+    SIGNATURE,
+    Completion,
+    Event,
+    _anthropic_model,
+    _converse_usage,
+    _message_id,
+)
 
-SIGNATURE = "ZmFrZS1zaWduYXR1cmU="  # the fake's reasoning signature (base64 of "fake-signature")
 DOCUMENT = {"title": "fake-handbook.pdf", "text": "The local fake Bedrock answers offline."}
 GUARDRAIL_TRACE = {
     "outputAssessments": {
