@@ -12,11 +12,14 @@ Each invocation goes through its own states (``403 InvalidStateTransition`` for 
                                     |                                                ^
                                     +--------------------/error----------------------+
 
-The environment allows ``max_concurrency`` of them at once, counting ``/next`` polls still
-waiting: 1 on classic Lambda (so ``/next`` before the answer is a 403), N on Lambda Managed
-Instances, which "can accept concurrent /next and /response requests up to the configured
+On classic Lambda one invocation runs at a time, so ``/next`` before the answer is a 403. Lambda
+Managed Instances "can accept concurrent /next and /response requests up to the configured
 AWS_LAMBDA_MAX_CONCURRENCY limit"
-(https://docs.aws.amazon.com/lambda/latest/dg/runtimes-custom.html#runtimes-custom-managed-instances).
+(https://docs.aws.amazon.com/lambda/latest/dg/runtimes-custom.html#runtimes-custom-managed-instances):
+there at most N invocations are handed out at once, and a ``/next`` beyond that waits (as a
+long-poll does) until an answer frees a slot. AWS's Node.js client keeps polling ``/next``
+while its invocations run, which only works if the extra polls wait; how RAPID itself treats
+them is not documented.
 ``/init/error`` is accepted only before the first ``/next``.
 
 Every ``/next`` carries a fresh ``Lambda-Runtime-Invocation-Id`` nonce; an answer that echoes
@@ -128,9 +131,10 @@ class RuntimeApi:
         self._server.close()
 
     def free_workers(self) -> int:
-        """``/next`` polls waiting with no invocation queued for them."""
+        """Invocations a waiting ``/next`` would take now, beyond those already queued."""
         with self._cond:
-            return max(0, self._polls - len(self._pending))
+            room = min(self._polls, self.max_concurrency - len(self._active))
+            return max(0, room - len(self._pending))
 
     def idle(self) -> bool:
         """True while a worker waits in ``/next`` with no invocation for it."""
@@ -192,7 +196,11 @@ class RuntimeApi:
             while self.state is State.WAITING:
                 while self._pending and self._pending[0].finished.is_set():
                     self._pending.popleft()  # ended while queued (e.g. timed out): never delivered
-                if self._pending and not self._runtime_exited():
+                if (
+                    self._pending
+                    and len(self._active) < self.max_concurrency
+                    and not self._runtime_exited()
+                ):
                     # (a /next of a runtime that has since died gets no event: its sandbox
                     # hands what is pending to another one)
                     invocation = self._pending.popleft()
@@ -222,7 +230,7 @@ class RuntimeApi:
         """The state that forbids one more ``/next`` now, or None. Caller holds the lock."""
         if self.state in (State.INIT_FAILED, State.STOPPED):
             return self.state
-        if self._polls + len(self._active) < self.max_concurrency:
+        if self.max_concurrency > 1 or self._polls + len(self._active) < 1:
             return None
         if self._active:  # classic: the one invocation not answered yet
             return next(iter(self._active.values())).state

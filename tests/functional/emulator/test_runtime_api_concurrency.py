@@ -175,15 +175,20 @@ def test_a_stream_over_the_cap_gets_413_and_the_environment_serves_on(api: Api) 
     assert final.error.error_type == "Function.ResponseSizeTooLarge"
 
 
-def test_managed_instances_take_concurrent_next_up_to_the_limit(lmi: Api) -> None:
-    invocations = [lmi.invocation() for _ in range(3)]
+def test_managed_instances_hand_out_at_most_the_limit_and_hold_extra_polls(lmi: Api) -> None:
+    invocations = [lmi.invocation() for _ in range(4)]
     clients = [lmi.client() for _ in range(4)]
     try:
         events = [lmi.next(client) for client in clients[:3]]
         taken = {event.header("lambda-runtime-aws-request-id") for event in events}
-        assert taken == {invocation.request_id for invocation in invocations}
-        clients[3].request("GET", NEXT)  # a fourth worker: over AWS_LAMBDA_MAX_CONCURRENCY
-        assert clients[3].response().status == 403
+        assert taken == {invocation.request_id for invocation in invocations[:3]}
+        # A fourth poll while three invocations run: held, not refused, not given the fourth.
+        fourth: list[Response] = []
+        poll = threading.Thread(target=lambda: fourth.append(lmi.next(clients[3])))
+        poll.start()
+        _eventually(lambda: lmi.api._polls == 1)
+        time.sleep(0.2)
+        assert fourth == []
         # Answers in any order, each on its own connection, streams interleaved.
         first, second = events[1], events[0]
         for event, client in ((first, clients[1]), (second, clients[0])):
@@ -193,17 +198,8 @@ def test_managed_instances_take_concurrent_next_up_to_the_limit(lmi: Api) -> Non
         for client in (clients[1], clients[0]):
             client.finish()
             assert client.response().status == 202
-        # Two workers are free again: two more /next may wait; a third may not.
-        waiting = [threading.Thread(target=lmi.next, args=(c,)) for c in clients[:2]]
-        for thread in waiting:
-            thread.start()
-        _eventually(lambda: lmi.api.free_workers() == 2)
-        clients[3].request("GET", NEXT)
-        assert clients[3].response().status == 403
-        for _ in range(2):
-            lmi.invocation()
-        for thread in waiting:
-            thread.join(timeout=10)
+        poll.join(timeout=10)  # a slot is free: the held poll gets the fourth invocation
+        assert fourth[0].header("lambda-runtime-aws-request-id") == invocations[3].request_id
     finally:
         for client in clients:
             client.close()
