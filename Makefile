@@ -1,5 +1,5 @@
 # The two commands a newcomer needs (see README).
-.PHONY: demo test setup bench bench-smoke bench-icount bench-asgi
+.PHONY: demo test setup bench bench-smoke bench-icount bench-asgi bench-lmi
 
 demo:  ## set up, then run the local streaming demo (no AWS account needed)
 	scripts/demo.sh
@@ -24,3 +24,7 @@ bench-icount:  ## instructions per invocation under callgrind: ours, awslambdari
 bench-asgi:  ## one FastAPI app: asgi_handler on our runtime vs uvicorn vs Mangum (~1 min)
 	scripts/setup.sh
 	.venv/bin/python -m bench.asgi $(ASGI_ARGS)
+
+bench-lmi:  ## many streams in one Managed Instances environment: ours, awslambdaric, Node (~3 min)
+	scripts/setup.sh && bench/setup_peers.sh
+	BENCH_LMI_QUIET=1 .venv/bin/python -m bench.lmi $(LMI_ARGS)
