@@ -76,6 +76,7 @@ def build(app: cdk.App) -> StreamingDemoStack:
         public=_flag(app, "public"),
         cloudfront=_flag(app, "cloudfront"),
         rest_api=_flag(app, "rest_api"),
+        managed_instances=_managed_instances(app),
     )
     if settings.interpreter is not None and runtime_mode is RuntimeMode.MANAGED:
         raise SystemExit(
@@ -87,6 +88,17 @@ def build(app: cdk.App) -> StreamingDemoStack:
     )
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return stack
+
+
+def _managed_instances(app: cdk.App) -> int:
+    """``-c managed_instances=N``: Lambda Managed Instances, N invocations per environment."""
+    value = _context(app, "managed_instances", "0")
+    if not value.isdigit() or int(value) > 1600:
+        raise SystemExit(
+            f"context managed_instances={value!r}: use 0 (classic Lambda) or the invocations "
+            "per environment on Lambda Managed Instances, 1 to 1600."
+        )
+    return int(value)
 
 
 def main() -> None:

@@ -157,16 +157,7 @@ class ManagedInstances:
                 architectures=[architecture],
                 max_v_cpu_count=self.max_vcpu_count,
             )
-            Validations.of(provider).acknowledge(
-                Acknowledgment(
-                    id="AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:"
-                    "policy/AWSLambdaManagedEC2ResourceOperator]",
-                    reason="The capacity provider's operator role: Lambda launches and manages "
-                    "the instances with it, and AWS keeps this policy to what that needs "
-                    "(https://docs.aws.amazon.com/lambda/latest/dg/"
-                    "lambda-managed-instances-operator-role.html).",
-                )
-            )
+            _acknowledge_operator_policy(provider)
         # What CapacityProvider.add_function writes, done here so that an imported provider
         # (an ICapacityProvider, which has no add_function) works the same way.
         cfn_function = function.node.default_child
@@ -181,6 +172,47 @@ class ManagedInstances:
             )
         )
         return provider
+
+
+def shared_capacity(
+    scope: Construct, architecture: lambda_.Architecture, max_concurrency: int
+) -> tuple[ManagedInstances, dict[str, Any]]:
+    """One capacity provider for several functions (the demo's): a new VPC with one NAT
+    gateway and flow logs, and the ``ManagedInstances`` option and props that put a function
+    on it. One provider for all keeps the bill at one pool of instances, not one per function.
+    """
+    vpc = ec2.Vpc(scope, "ManagedInstancesVpc", max_azs=2, nat_gateways=1)
+    vpc.add_flow_log("FlowLog")
+    group = ec2.SecurityGroup(
+        scope,
+        "ManagedInstancesSecurityGroup",
+        vpc=vpc,
+        description="Managed Instances of the demo functions: outbound only",
+        allow_all_outbound=True,
+    )
+    provider = lambda_.CapacityProvider(
+        scope,
+        "CapacityProvider",
+        subnets=vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS).subnets,
+        security_groups=[group],
+        architectures=[architecture],
+    )
+    _acknowledge_operator_policy(provider)
+    option = ManagedInstances(capacity_provider=provider, max_concurrency=max_concurrency)
+    return option, {"memory_size": int(option.memory_gib_per_vcpu * 1024)}
+
+
+def _acknowledge_operator_policy(provider: lambda_.CapacityProvider) -> None:
+    Validations.of(provider).acknowledge(
+        Acknowledgment(
+            id="AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:"
+            "policy/AWSLambdaManagedEC2ResourceOperator]",
+            reason="The capacity provider's operator role: Lambda launches and manages "
+            "the instances with it, and AWS keeps this policy to what that needs "
+            "(https://docs.aws.amazon.com/lambda/latest/dg/"
+            "lambda-managed-instances-operator-role.html).",
+        )
+    )
 
 
 def check(option: ManagedInstances | None, **props: Any) -> None:

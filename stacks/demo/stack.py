@@ -28,6 +28,7 @@ from constructs import Construct
 from stacks.bedrock_access import is_inference_profile_id
 from stacks.demo.settings import DEFAULTS, LAMBDA_SRC
 from stacks.interpreter import InterpreterSource
+from stacks.managed_instances import shared_capacity
 from stacks.streaming_function import RuntimeMode, StreamingPythonFunction
 
 _STREAM, _BUFFER = lambda_.InvokeMode.RESPONSE_STREAM, lambda_.InvokeMode.BUFFERED
@@ -59,6 +60,7 @@ class DemoSettings:
     cloudfront: bool = False
     rest_api: bool = False
     entry: Path = LAMBDA_SRC
+    managed_instances: int = 0  # > 0: on Lambda Managed Instances, this many per environment
 
 
 class StreamingDemoStack(Stack):
@@ -73,6 +75,10 @@ class StreamingDemoStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.functions: dict[str, StreamingPythonFunction] = {}
+        lmi: dict[str, Any] = {}
+        if settings.managed_instances:
+            option, props = shared_capacity(self, settings.architecture, settings.managed_instances)
+            lmi = {"managed_instances": option, **props}
         for name, handler, invoke_mode, requirements in DEMO_FUNCTIONS:
             function = StreamingPythonFunction(
                 self,
@@ -95,6 +101,7 @@ class StreamingDemoStack(Stack):
                 cloudfront=settings.cloudfront,
                 rest_api=settings.rest_api,
                 description=f"lambda-streaming demo: {handler}",
+                **lmi,
             )
             if is_inference_profile_id(settings.model_id):
                 function.grant_bedrock_invoke(

@@ -6,6 +6,7 @@ and cdk-nag plus cfn-lint on a stack that uses it. Nothing here ran on AWS.
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from stacks import ManagedInstances, RuntimeMode, StreamingPythonFunction
 from tests.infra.conftest import HELLO, app, stack
 from tests.infra.test_compliance import cfn_lint
 
+CAPACITY_PROVIDER = "AWS::Lambda::CapacityProvider"
 PROVIDER_ARN = "arn:aws:lambda:us-east-1:123456789012:capacity-provider:shared"
 
 
@@ -178,3 +180,40 @@ def test_cdk_nag_passes_and_cfn_lint_is_clean(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "validation-report.json").read_text())
     assert [r["conclusion"] for r in report["pluginReports"]] == ["success"]
     assert cfn_lint(assembly.get_stack_by_name("LmiNag").template) == []
+
+
+def test_the_demo_puts_every_function_on_one_shared_capacity_provider(tmp_path: Path) -> None:
+    demo_app = importlib.import_module("app")
+    target = app(tmp_path, bundle=False, managed_instances="64")
+    demo = demo_app.build(target)
+    assembly = target.synth()  # raises if cdk-nag reports an unacknowledged finding
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    assert [r["conclusion"] for r in report["pluginReports"]] == ["success"]
+    template = assembly.get_stack_by_name(demo.stack_name).template
+    assert cfn_lint(template) == []
+    providers = [k for k, r in template["Resources"].items() if r["Type"] == CAPACITY_PROVIDER]
+    assert len(providers) == 1  # one pool of instances for all, not one per function
+    functions = [
+        r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function"
+        and "Handler" in r["Properties"]
+        and r["Properties"]["Handler"].endswith(".handler")
+        and "lambda-streaming demo" in r["Properties"].get("Description", "")
+    ]
+    assert len(functions) == len(demo.functions)
+    for properties in functions:
+        config = properties["CapacityProviderConfig"][
+            "LambdaManagedInstancesCapacityProviderConfig"
+        ]
+        assert config["CapacityProviderArn"] == {"Fn::GetAtt": [providers[0], "Arn"]}
+        assert config["PerExecutionEnvironmentMaxConcurrency"] == 64
+        assert properties["MemorySize"] == 2048
+        assert "VpcConfig" not in properties
+
+
+@pytest.mark.parametrize("value", ["-1", "lots", "1601"])
+def test_the_demo_refuses_a_bad_managed_instances_value(tmp_path: Path, value: str) -> None:
+    demo_app = importlib.import_module("app")
+    with pytest.raises(SystemExit, match=rf"managed_instances={value!r}: use 0 \(classic"):
+        demo_app.build(app(tmp_path, bundle=False, managed_instances=value))
