@@ -147,9 +147,7 @@ def test_non_2xx_from_next_exits_non_zero(api: FakeRuntimeApi, start_runtime) ->
     assert "answered 500" in output
 
 
-def test_rejected_stream_is_logged_and_the_loop_goes_on(
-    api: FakeRuntimeApi, start_runtime
-) -> None:
+def test_rejected_stream_is_logged_and_the_loop_goes_on(api: FakeRuntimeApi, start_runtime) -> None:
     api.answers[("POST", "/response")] = (400, b'{"errorType":"InvalidRequestID"}')
     api.push({"parts": ["a"]})
     runtime = start_runtime("basic.node_style")
