@@ -14,6 +14,7 @@ function's time left would otherwise end in a cut connection.
 
 import queue
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -50,6 +51,9 @@ def with_keep_alive(
         try:
             for line in iterator:
                 items.put((line, None))
+                # Let the waiting consumer take the GIL now: otherwise this thread keeps it
+                # while it reads on (up to the 5 ms switch interval), and the line waits.
+                time.sleep(0)
                 if stop.is_set():
                     break
             items.put((_END, None))

@@ -226,11 +226,16 @@ class _Pump:
         self._stopped = True
 
     def _run(self) -> None:
+        from time import sleep
+
         try:
             for item in self._source:
                 if self._stopped:
                     return
                 self._queue.put((_ITEM, item))
+                # Hand the GIL to the waiting consumer now: otherwise this thread keeps it
+                # while it reads on (up to the 5 ms switch interval), and the item waits.
+                sleep(0)
             self._queue.put((_ITEM, _END))
         except BaseException as error:  # handed to the consumer's thread, raised there
             self._queue.put((_ERROR, error))
