@@ -273,3 +273,23 @@ def test_a_bad_max_concurrency_is_an_init_error_saying_what_to_fix(start: Any, v
         f"AWS_LAMBDA_MAX_CONCURRENCY={value}: expected a whole number from 1 to 1600" in line
         for line in environment.lines
     ), environment.lines
+
+
+@pytest.mark.parametrize(("how", "other_waits"), [("blocking", True), ("to_thread", False)])
+def test_a_blocking_call_in_an_async_handler_holds_every_other_stream(
+    start: Any, how: str, other_waits: bool
+) -> None:
+    # Documented in the README ("Many streams per environment"): a blocking call stalls the one
+    # loop, asyncio.to_thread does not. Shown by order: does the other stream run in between?
+    environment = start("async_blocking")
+    blocker = environment.invoke({"how": how})
+    first = next(e for e in blocker.events() if isinstance(e, ResponseChunk))
+    assert first.data.startswith(b"first")  # the blocker now sits in its 1.5 s wait
+    other = environment.invoke({"how": "to_thread"})
+    arrived = collect(environment, [blocker, other])
+    order = [
+        (rid, e.data.split(b" ", 1)[0]) for _, rid, e in arrived if isinstance(e, ResponseChunk)
+    ]
+    blocker_second = order.index((blocker.request_id, b"second"))
+    other_first = order.index((other.request_id, b"first"))
+    assert (other_first > blocker_second) is other_waits, order

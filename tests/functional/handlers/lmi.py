@@ -48,3 +48,15 @@ def trace_and_env(event, context):
         "trace_context": getattr(context, "xray_trace_id", None),
         "requestId": context.aws_request_id,
     }
+
+
+@streamify_response
+async def async_blocking(event, response_stream, context):
+    """Writes, then waits 1.5 s in a blocking call or off the loop, then writes again."""
+    request_id = context.aws_request_id
+    response_stream.write(f"first {request_id}\n".encode())
+    if event.get("how") == "blocking":
+        time.sleep(1.5)  # holds the one event loop: every other invocation waits
+    else:
+        await asyncio.to_thread(time.sleep, 1.5)  # the loop serves the others meanwhile
+    response_stream.write(f"second {request_id}\n".encode())
