@@ -28,3 +28,4 @@ bench-asgi:  ## one FastAPI app: asgi_handler on our runtime vs uvicorn vs Mangu
 bench-lmi:  ## many streams in one Managed Instances environment: ours, awslambdaric, Node (~3 min)
 	scripts/setup.sh && bench/setup_peers.sh
 	BENCH_LMI_QUIET=1 .venv/bin/python -m bench.lmi $(LMI_ARGS)
+	bench/.peers/venv/bin/python bench/lmi_chart.py
