@@ -1,10 +1,10 @@
 """Draw the Managed Instances bench's chart: ``python bench/lmi_chart.py [lmi.json] [out.png]``.
 
-Run with the bench venv's interpreter (matplotlib, bench/requirements.txt), as ``make bench-lmi``
-does after its run. Reads what it wrote (bench/results/lmi.json) and draws, per concurrency, one line
-per runtime for the figures the issue's targets are about: memory of the whole environment (PSS),
-the per-chunk gap p99 against the model's pacing, time to first byte p99 and CPU per 1,000
-streams. Nothing is measured here.
+Run with the bench venv's interpreter (matplotlib, bench/requirements.txt), as
+``make bench-lmi`` does after its run. Reads what it wrote (bench/results/lmi.json) and draws,
+per concurrency, one line per runtime for the figures the issue's targets are about: memory of
+the whole environment (PSS), the per-chunk gap p99 against the model's pacing, time to first
+byte p99 and CPU per 1,000 streams. Nothing is measured here.
 """
 
 import json
