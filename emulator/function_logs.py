@@ -10,16 +10,61 @@
   (``Runtime.OutOfMemory``), so the developer must hear of it here.
 """
 
+import fcntl
+import os
+import struct
+import termios
 from collections.abc import Iterator
-from typing import IO
 
 LOG_LINE_LIMIT = 256 * 1024
 
 
-def log_lines(stream: IO[bytes], limit: int = LOG_LINE_LIMIT) -> Iterator[bytes]:
-    """The lines of ``stream`` as they arrive, none longer than ``limit`` bytes."""
-    while line := stream.readline(limit):
-        yield line
+class LineReader:
+    """The lines of one file descriptor as they arrive, none longer than ``limit`` bytes.
+
+    It knows when it has caught up (``caught_up``): waiting in ``read`` with nothing unread in
+    the kernel, so a sandbox can tell that every line its runtime wrote before answering has
+    been handled before it writes ``END``/``REPORT`` and the log tail is read.
+    """
+
+    def __init__(self, fd: int, limit: int = LOG_LINE_LIMIT) -> None:
+        self.fd = fd
+        self._limit = limit
+        self._waiting = False
+
+    def lines(self) -> Iterator[bytes]:
+        pending = b""
+        while True:
+            self._waiting = True
+            try:
+                data = os.read(self.fd, 65536)
+            except OSError:
+                data = b""
+            finally:
+                self._waiting = False
+            if not data:
+                if pending:
+                    yield pending
+                return
+            pending += data
+            while True:
+                end = pending.find(b"\n", 0, self._limit)
+                if end >= 0:
+                    line, pending = pending[: end + 1], pending[end + 1 :]
+                elif len(pending) >= self._limit:
+                    line, pending = pending[: self._limit], pending[self._limit :]
+                else:
+                    break
+                yield line
+
+    def caught_up(self) -> bool:
+        if not self._waiting:
+            return False
+        try:
+            unread = struct.unpack("i", fcntl.ioctl(self.fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+        except OSError:
+            return True  # closed: nothing more will come
+        return bool(unread == 0)
 
 
 def timeout_message(request_id: str, limit: float, *, init: bool) -> str:

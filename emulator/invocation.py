@@ -136,6 +136,8 @@ class Invocation:
         self.nonce = ""
         self.started_at = time.monotonic()
         self.finished = threading.Event()
+        # Set once END/REPORT are in the log tail (after the sandbox's log readers caught up).
+        self.reported = threading.Event()
         self._events: collections.deque[ResponseEvent] = collections.deque()
         self._queued_bytes = 0
         self._cond = threading.Condition()

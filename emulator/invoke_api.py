@@ -40,6 +40,8 @@ INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
 STREAM_PATH = re.compile(r"^/2021-11-15/functions/(?P<name>[^/]+)/response-streaming-invocations$")
 ASYNC_PAYLOAD_LIMIT = 1024 * 1024
 _PAYLOAD_CHUNK_MAX = 1024 * 1024  # split huge runtime chunks so every event stays small
+# How long a LogType=Tail answer waits for END/REPORT (the sandbox writes them at once).
+_REPORT_WAIT_SECONDS = 2.0
 # name | name:qualifier | account:function:name[:q] | arn:aws:lambda:region:account:function:...
 _FUNCTION_REF = re.compile(
     r"^(?:arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:)?(?:\d{12}:)?(?:function:)?"
@@ -170,6 +172,7 @@ def _buffered(exchange: Exchange, invocation: Invocation, *, tail: bool) -> None
         )
         headers.append(("x-amz-function-error", "Unhandled"))
     if tail:
+        invocation.reported.wait(_REPORT_WAIT_SECONDS)  # the tail ends with END and REPORT
         headers.append(("x-amz-log-result", base64.b64encode(invocation.log_tail()).decode()))
     exchange.respond(200, headers, error.payload if error is not None else b"".join(parts))
 
@@ -201,6 +204,7 @@ def _stream(exchange: Exchange, invocation: Invocation, *, tail: bool) -> None:
                     complete["ErrorCode"] = event.error.error_type
                     complete["ErrorDetails"] = event.error.payload.decode("utf-8", "replace")
                 if tail:
+                    invocation.reported.wait(_REPORT_WAIT_SECONDS)
                     complete["LogResult"] = base64.b64encode(invocation.log_tail()).decode()
                 body = json.dumps(complete).encode()
                 exchange.write(

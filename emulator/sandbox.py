@@ -188,7 +188,9 @@ class Sandbox:
                 if kill:
                     self.kill("timeout")
                 break
+        self.logs.settle()  # the lines written before the answer belong to this invocation
         self._report(invocation, assigned)
+        invocation.reported.set()
         with self._lock:
             if self._running.get(invocation.request_id) is invocation:
                 del self._running[invocation.request_id]
@@ -293,7 +295,7 @@ class Sandbox:
 
     def _pump_logs(self) -> None:
         assert self._process is not None and self._process.stdout is not None
-        self.logs.pump(self._process.stdout)
+        self.logs.pump(self._process.stdout.fileno())
         self._process.stdout.close()
 
 

@@ -20,11 +20,11 @@ import logging
 import socket
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
 
-from emulator.function_logs import log_lines
+from emulator.function_logs import LineReader
 from emulator.invocation import Invocation
 
 log = logging.getLogger("emulator.function")
@@ -48,6 +48,7 @@ class SandboxLogs:
         self.records: list[dict[str, object]] = []  # JSON records seen (json_only mode)
         self._socket_dir: Path | None = None
         self._listener: socket.socket | None = None
+        self._readers: list[LineReader] = []
 
     # --- the telemetry log socket --------------------------------------------------------
     def open_socket(self) -> str:
@@ -88,14 +89,36 @@ class SandboxLogs:
             ).start()
 
     def _read_connection(self, connection: socket.socket) -> None:
-        with connection, connection.makefile("rb") as stream:
-            self.pump(stream)
+        with connection:
+            self.pump(connection.fileno())
 
     # --- lines ---------------------------------------------------------------------------
-    def pump(self, stream: IO[bytes]) -> None:
-        """Handle every line of ``stream`` until it ends."""
-        for line in log_lines(stream):  # at most 256 KB each, as Lambda splits them
-            self.line(line)
+    def pump(self, fd: int) -> None:
+        """Handle every line read from ``fd`` until it ends."""
+        reader = LineReader(fd)  # lines of at most 256 KB, as Lambda splits them
+        with self._lock:
+            self._readers.append(reader)
+        try:
+            for line in reader.lines():
+                self.line(line)
+        finally:
+            with self._lock:
+                self._readers.remove(reader)
+
+    def settle(self, timeout: float = 0.5) -> None:
+        """Wait (at most ``timeout`` s) until every line written so far has been handled.
+
+        The runtime writes its log lines before it answers; their readers run on their own
+        threads, so without this a line could reach its invocation after the answer and miss
+        the log tail (LogType=Tail) and the attribution.
+        """
+        give_up = time.monotonic() + timeout
+        while time.monotonic() < give_up:
+            with self._lock:
+                readers = list(self._readers)
+            if all(reader.caught_up() for reader in readers):
+                return
+            time.sleep(0.002)
 
     def line(self, raw: bytes) -> None:
         text = raw.decode("utf-8", "replace").rstrip("\n")

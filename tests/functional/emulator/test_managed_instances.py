@@ -185,12 +185,6 @@ def test_buffered_invoke_of_a_timed_out_invocation_is_sandbox_timedout(start_lmi
     assert sandbox.dead.is_set() is False
 
 
-@pytest.mark.skip(
-    reason="known emulator race: a log line the pump reads after the invocation is answered "
-    "misses its LogType=Tail and its attribution (failed 2 runs in 4); the sandbox must drain "
-    "its log pipes before answering. Attribution by request id is also shown by "
-    "tests/functional/test_concurrent_mode.py"
-)
 def test_json_logs_are_attributed_by_request_id_and_text_lines_are_reported(
     start_lmi: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
