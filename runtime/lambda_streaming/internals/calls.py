@@ -11,6 +11,7 @@ from collections.abc import AsyncIterable, Awaitable, Iterable
 
 from lambda_streaming.api.errors import FaultError, InvalidStreamingOperation
 from lambda_streaming.api.http_response import HttpMetadata, HttpResponseStream
+from lambda_streaming.api.stream import ResponseStream
 
 from . import aio
 from .logs import runtime_log
@@ -20,9 +21,17 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from lambda_streaming.api.stream import ResponseStream
+    from lambda_streaming.api.streamify import StreamingHandler
 
     from .response import Response
+
+
+def open_for(handler: StreamingHandler, event: object, response: Response) -> ResponseStream:
+    """The handler's stream for this event, with the handler's options applied."""
+    if handler.content_type:
+        response.set_content_type(handler.content_type)
+    response.default_http = handler.rest_api_prelude and is_rest_api_event(event)
+    return ResponseStream(response)
 
 
 def call_node_style(
@@ -53,7 +62,7 @@ def write_all(chunks: object, stream: ResponseStream, response: Response) -> Non
     elif isinstance(chunks, Iterable):
         try:
             for chunk in chunks:
-                _put(chunk, stream, response)
+                put_chunk(chunk, stream, response)
         finally:
             close = getattr(chunks, "close", None)
             if close is not None:  # run the generator's finally blocks if we stopped early
@@ -71,14 +80,14 @@ async def _write_async(
 ) -> None:
     try:
         async for chunk in chunks:
-            _put(chunk, stream, response)
+            put_chunk(chunk, stream, response)
     finally:
         aclose = getattr(chunks, "aclose", None)
         if aclose is not None:
             await aclose()
 
 
-def _put(chunk: object, stream: ResponseStream, response: Response) -> None:
+def put_chunk(chunk: object, stream: ResponseStream, response: Response) -> None:
     if isinstance(chunk, HttpMetadata):
         if response.state not in (StreamState.IDLE, StreamState.HTTP):
             raise InvalidStreamingOperation(
@@ -87,3 +96,16 @@ def _put(chunk: object, stream: ResponseStream, response: Response) -> None:
         HttpResponseStream.from_stream(stream, chunk)
     else:
         stream.write(chunk)  # type: ignore[arg-type]  # write() names the type it refuses
+
+
+def is_rest_api_event(event: object) -> bool:
+    """An API Gateway REST proxy event (payload 1.0): those need an HTTP prelude to stream.
+
+    API Gateway "response transfer mode" docs: the integration must send the metadata and
+    the 8-NUL delimiter first,
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/response-transfer-mode.html
+    """
+    if not isinstance(event, dict) or "httpMethod" not in event or "resource" not in event:
+        return False
+    context = event.get("requestContext")
+    return isinstance(context, dict) and "apiId" in context and event.get("version") != "2.0"

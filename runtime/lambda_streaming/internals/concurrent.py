@@ -29,8 +29,8 @@ from lambda_streaming.api.streamify import StreamingHandler
 
 from . import aio, logs
 from .aio_api import AsyncConnection, ConnectionWire, Endpoint
-from .calls import _put, write_all
-from .dispatch import _is_rest_api_event, _log_refusal
+from .calls import open_for, put_chunk, write_all
+from .dispatch import log_refusal
 from .failures import error_payload, xray_cause
 from .marshal import marshal_result, unmarshal_event
 from .response import Response, StreamState
@@ -39,8 +39,8 @@ from .runtime_api import (
     AnswerLost,
     Invocation,
     RuntimeApiError,
-    _error_headers,
-    _invocation_path,
+    error_headers,
+    invocation_path,
     reply_timeout,
 )
 from .wire import STREAMING_HEADERS
@@ -166,7 +166,7 @@ class Worker:
             ("Content-Length", str(len(body))),
             *invocation.answer_headers(),
         )
-        path = _invocation_path(invocation.request_id, "response")
+        path = invocation_path(invocation.request_id, "response")
         await self._settle(
             "response",
             connection=connection,
@@ -185,7 +185,7 @@ class Worker:
         handler: StreamingHandler,
         context: LambdaContext,
     ) -> None:
-        path = _invocation_path(invocation.request_id, "response")
+        path = invocation_path(invocation.request_id, "response")
         wires: list[ConnectionWire] = []
 
         def open_wire(content_type: str) -> ConnectionWire:
@@ -198,10 +198,7 @@ class Worker:
 
         async def call() -> None:
             event = unmarshal_event(invocation.body, invocation.content_type)
-            if handler.content_type:
-                response.set_content_type(handler.content_type)
-            response.default_http = handler.rest_api_prelude and _is_rest_api_event(event)
-            stream = ResponseStream(response)
+            stream = open_for(handler, event, response)
             if handler.takes_stream:
                 await _call_node_style(handler.function, event, stream, context, response)
             else:
@@ -218,7 +215,7 @@ class Worker:
         if wires:
             answer = await wires[0].reply(reply_timeout(invocation.deadline_ms))
             if isinstance(answer, AnswerLost) or answer.status != 202:
-                _log_refusal("streamed response", answer)
+                log_refusal("streamed response", answer)
         if failure is None:
             return
         if not response.started:
@@ -265,8 +262,8 @@ class Worker:
         logs.log_error(payload)
         body, _ = marshal_result(payload)
         cause, _ = marshal_result(xray_cause(error))
-        headers = (*_error_headers(error_type(error), body, cause), *invocation.answer_headers())
-        path = _invocation_path(invocation.request_id, "error")
+        headers = (*error_headers(error_type(error), body, cause), *invocation.answer_headers())
+        path = invocation_path(invocation.request_id, "error")
         await self._settle(
             "error report",
             connection=connection,
@@ -296,7 +293,7 @@ class Worker:
             connection.close()
             answer = AnswerLost(f"POST {path} failed: {error}", None)
         if isinstance(answer, AnswerLost) or not 200 <= answer.status < 300:
-            _log_refusal(what, answer)
+            log_refusal(what, answer)
 
 
 async def _call_node_style(
@@ -324,7 +321,7 @@ async def _write_all(
         return
     try:
         async for chunk in chunks:
-            _put(chunk, stream, response)
+            put_chunk(chunk, stream, response)
             await connection.drain()  # a slow reader slows this stream, not the others
     finally:
         aclose = getattr(chunks, "aclose", None)

@@ -64,9 +64,7 @@ class Dispatcher:
     def _stream(self, handler: StreamingHandler, invocation: Invocation) -> None:
         # Imported here, not at the top: a buffered function never loads the stream machinery
         # (cold start). After the first invocation these are dictionary lookups.
-        from lambda_streaming.api.stream import ResponseStream
-
-        from .calls import call_node_style, write_all
+        from .calls import call_node_style, open_for, write_all
         from .response import Response, StreamState
 
         response = Response(
@@ -76,10 +74,7 @@ class Dispatcher:
         try:
             context = LambdaContext(invocation, self._config)
             event = unmarshal_event(invocation.body, invocation.content_type)
-            if handler.content_type:
-                response.set_content_type(handler.content_type)
-            response.default_http = handler.rest_api_prelude and _is_rest_api_event(event)
-            stream = ResponseStream(response)
+            stream = open_for(handler, event, response)
             if handler.takes_stream:
                 call_node_style(handler.function, event, stream, context, response)
             else:
@@ -104,7 +99,7 @@ class Dispatcher:
         if failure is not None and not isinstance(failure, StreamInterrupted):
             log_error(error_payload(failure, invocation.request_id))  # also in the trailers
         if response.answer is not None:
-            _log_refusal("streamed response", response.answer)
+            log_refusal("streamed response", response.answer)
 
     def _report(self, invocation: Invocation, error: BaseException) -> None:
         payload = error_payload(error, invocation.request_id)
@@ -121,13 +116,13 @@ class Dispatcher:
         try:
             answer = post()
         except AnswerLost as lost:
-            _log_refusal(what, lost)
+            log_refusal(what, lost)
             return
         if not 200 <= answer.status < 300:
-            _log_refusal(what, answer)
+            log_refusal(what, answer)
 
 
-def _log_refusal(what: str, answer: HttpResponse | AnswerLost) -> None:
+def log_refusal(what: str, answer: HttpResponse | AnswerLost) -> None:
     if isinstance(answer, AnswerLost):
         if answer.answer is None:
             runtime_log("ERROR", f"the {what} did not reach Lambda: {answer}")
@@ -136,16 +131,3 @@ def _log_refusal(what: str, answer: HttpResponse | AnswerLost) -> None:
     body = answer.body[:500].decode("utf-8", "replace")
     why = _REFUSALS.get(answer.status, "see Lambda's answer")
     runtime_log("ERROR", f"Lambda refused the {what} with {answer.status}: {why}. {body}")
-
-
-def _is_rest_api_event(event: object) -> bool:
-    """An API Gateway REST proxy event (payload 1.0): those need an HTTP prelude to stream.
-
-    API Gateway "response transfer mode" docs: the integration must send the metadata and
-    the 8-NUL delimiter first,
-    https://docs.aws.amazon.com/apigateway/latest/developerguide/response-transfer-mode.html
-    """
-    if not isinstance(event, dict) or "httpMethod" not in event or "resource" not in event:
-        return False
-    context = event.get("requestContext")
-    return isinstance(context, dict) and "apiId" in context and event.get("version") != "2.0"

@@ -160,7 +160,7 @@ class RuntimeApiClient:
             ("Content-Length", str(len(body))),
             *invocation.answer_headers(),
         )
-        path = _invocation_path(invocation.request_id, "response")
+        path = invocation_path(invocation.request_id, "response")
         return self._exchange(
             "POST", path, headers, body, timeout=reply_timeout(invocation.deadline_ms)
         )
@@ -169,15 +169,15 @@ class RuntimeApiClient:
         self, invocation: Invocation, error_type: str, payload: bytes, xray_cause: bytes | None
     ) -> HttpResponse:
         """Report an invocation error; only legal before any response byte was sent."""
-        headers = (*_error_headers(error_type, payload, xray_cause), *invocation.answer_headers())
-        path = _invocation_path(invocation.request_id, "error")
+        headers = (*error_headers(error_type, payload, xray_cause), *invocation.answer_headers())
+        path = invocation_path(invocation.request_id, "error")
         return self._exchange(
             "POST", path, headers, payload, timeout=reply_timeout(invocation.deadline_ms)
         )
 
     def post_init_error(self, error_type: str, payload: bytes) -> HttpResponse:
         """Report a failed initialisation; the process should exit afterwards."""
-        headers = _error_headers(error_type, payload, None)
+        headers = error_headers(error_type, payload, None)
         return self._exchange("POST", INIT_ERROR_PATH, headers, payload, timeout=5.0)
 
     def open_stream(self, invocation: Invocation, content_type: str) -> StreamingResponse:
@@ -185,7 +185,7 @@ class RuntimeApiClient:
 
         Nothing is sent yet: the request head leaves with the first chunk, in the same syscall.
         """
-        path = _invocation_path(invocation.request_id, "response")
+        path = invocation_path(invocation.request_id, "response")
         connection = self._connection
         headers = (
             *STREAMING_HEADERS,
@@ -344,11 +344,11 @@ class StreamingResponse:
             return None
 
 
-def _invocation_path(request_id: str, endpoint: str) -> str:
+def invocation_path(request_id: str, endpoint: str) -> str:
     return f"{API_VERSION}/runtime/invocation/{request_id}/{endpoint}"
 
 
-def _error_headers(
+def error_headers(
     error_type: str, payload: bytes, xray_cause: bytes | None
 ) -> tuple[tuple[str, str], ...]:
     headers = [
