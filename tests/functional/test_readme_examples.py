@@ -21,6 +21,7 @@ EXPECTED_BODIES = [
     b"data: Hello\n\ndata:  streaming\n\ndata:  world\n\n",
     b"created\n",
     b"one two three",
+    b"ready",  # on_init ran during init, before the first event
 ]
 
 
